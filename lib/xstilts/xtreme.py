@@ -1,0 +1,194 @@
+"""Dispatch tables for every task xstilts knows: kind, metric, languages, training source.
+
+Follows XTREME's ``evaluate.py`` and jiant's ``xtreme_runconfig_writer.py``: per-task facts
+live in tables that code looks up, never in if/else chains. Language lists are XTREME's
+(see ``paper-facts.md`` §1.4); hyper-parameters are the paper's v1 Tables 3 and 4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+UPOS_TAGS = (
+    "ADJ ADP ADV AUX CCONJ DET INTJ NOUN NUM PART PRON PROPN PUNCT SCONJ SYM VERB X".split()
+)
+PANX_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+NLI_LABELS = ("entailment", "neutral", "contradiction")
+PARAPHRASE_LABELS = ("0", "1")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Static facts about one task.
+
+    Attributes:
+        name: jiant/XTREME task name.
+        kind: One of ``KINDS``; decides head, featurisation and prediction decoding.
+        role: ``target`` (XTREME), ``intermediate`` (phase ii) or ``auxiliary`` (MLM).
+        metric: Key into ``xstilts.metrics.METRICS``.
+        languages: Evaluation languages (XTREME lists; English first where present).
+        train_task: Task whose English train split trains this target (XTREME protocol);
+            ``None`` for retrieval tasks, which use the phase-(ii) encoder directly.
+        labels: Label names for classification/tagging; ``None`` = read from the train split.
+        group: XTREME task family (classification, structured, qa, retrieval) or ``intermediate``.
+        batch_size: Paper batch size (v1 Table 3/4).
+        epochs: Paper epochs (v1 Table 3/4).
+        max_seq_len: Maximum sequence length of the XTREME/jiant scripts.
+        num_choices: Choices per item for multiple-choice tasks.
+    """
+
+    name: str
+    kind: str
+    role: str
+    metric: str
+    languages: tuple[str, ...] = ("en",)
+    train_task: str | None = None
+    labels: tuple[str, ...] | None = None
+    group: str = "intermediate"
+    batch_size: int = 32
+    epochs: int = 2
+    max_seq_len: int = 128
+    num_choices: int | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+KINDS = (
+    "classification",
+    "multiple_choice",
+    "qa",
+    "tagging",
+    "mlm",
+    "bitext_mining",
+    "bitext_retrieval",
+)
+
+
+def _langs(s: str) -> tuple[str, ...]:
+    return tuple(s.split())
+
+
+TARGET_TASKS: dict[str, TaskSpec] = {
+    t.name: t
+    for t in [
+        TaskSpec("xnli", "classification", "target", "accuracy",
+                 _langs("en ar bg de el es fr hi ru sw th tr ur vi zh"), "mnli", NLI_LABELS,
+                 "classification", 4, 2, 128),
+        TaskSpec("pawsx", "classification", "target", "accuracy",
+                 _langs("en de es fr ja ko zh"), "pawsx", PARAPHRASE_LABELS,
+                 "classification", 32, 5, 128),
+        TaskSpec("udpos", "tagging", "target", "seqeval_f1",
+                 _langs("en af ar bg de el es et eu fa fi fr he hi hu id it ja kk ko mr nl pt ru "
+                        "ta te th tl tr ur vi yo zh"), "udpos", UPOS_TAGS,
+                 "structured", 32, 10, 128),
+        TaskSpec("panx", "tagging", "target", "seqeval_f1",
+                 _langs("en af ar bg bn de el es et eu fa fi fr he hi hu id it ja jv ka kk ko ml "
+                        "mr ms my nl pt ru sw ta te th tl tr ur vi yo zh"), "panx", PANX_TAGS,
+                 "structured", 32, 10, 128),
+        TaskSpec("xquad", "qa", "target", "squad",
+                 _langs("en ar de el es hi ru th tr vi zh"), "squad_v1", None, "qa", 16, 2, 384),
+        TaskSpec("mlqa", "qa", "target", "mlqa",
+                 _langs("en ar de es hi vi zh"), "squad_v1", None, "qa", 16, 2, 384),
+        TaskSpec("tydiqa", "qa", "target", "squad",
+                 _langs("en ar bn fi id ko ru sw te"), "tydiqa", None, "qa", 16, 2, 384),
+        TaskSpec("bucc2018", "bitext_mining", "target", "bucc_f1",
+                 _langs("de fr ru zh"), None, None, "retrieval", 32, 0, 512),
+        TaskSpec("tatoeba", "bitext_retrieval", "target", "tatoeba_accuracy",
+                 _langs("af ar bg bn de el es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr "
+                        "nl pt ru sw ta te th tl tr ur vi zh"), None, None,
+                 "retrieval", 32, 0, 512),
+    ]
+}
+
+INTERMEDIATE_TASKS: dict[str, TaskSpec] = {
+    t.name: t
+    for t in [
+        TaskSpec("anli", "classification", "intermediate", "accuracy", labels=NLI_LABELS,
+                 batch_size=24, epochs=2, max_seq_len=256),
+        TaskSpec("mnli", "classification", "intermediate", "accuracy", labels=NLI_LABELS,
+                 batch_size=24, epochs=2, max_seq_len=256),
+        TaskSpec("qqp", "classification", "intermediate", "accuracy", labels=PARAPHRASE_LABELS,
+                 batch_size=24, epochs=3, max_seq_len=256),
+        TaskSpec("squad_v1", "qa", "intermediate", "squad", batch_size=8, epochs=3,
+                 max_seq_len=384),
+        TaskSpec("squad_v2", "qa", "intermediate", "squad_v2", batch_size=8, epochs=3,
+                 max_seq_len=384),
+        TaskSpec("hellaswag", "multiple_choice", "intermediate", "accuracy", batch_size=24,
+                 epochs=7, max_seq_len=256, num_choices=4),
+        TaskSpec("cosmosqa", "multiple_choice", "intermediate", "accuracy", batch_size=4,
+                 epochs=15, max_seq_len=256, num_choices=4),
+        TaskSpec("commonsenseqa", "multiple_choice", "intermediate", "accuracy", batch_size=4,
+                 epochs=10, max_seq_len=256, num_choices=5),
+        TaskSpec("ccg", "tagging", "intermediate", "token_accuracy", batch_size=24, epochs=15,
+                 max_seq_len=256),
+    ]
+}
+
+AUXILIARY_TASKS: dict[str, TaskSpec] = {
+    "mlm": TaskSpec("mlm", "mlm", "auxiliary", "perplexity", batch_size=8, epochs=1,
+                    max_seq_len=256),
+}
+
+# English training sets of target tasks that are not themselves intermediate tasks.
+TARGET_TRAIN_TASKS: dict[str, TaskSpec] = {
+    "pawsx": TARGET_TASKS["pawsx"],
+    "udpos": TARGET_TASKS["udpos"],
+    "panx": TARGET_TASKS["panx"],
+    "tydiqa": TARGET_TASKS["tydiqa"],
+}
+
+TASKS: dict[str, TaskSpec] = {**INTERMEDIATE_TASKS, **AUXILIARY_TASKS, **TARGET_TASKS}
+
+TASK_GROUPS: dict[str, tuple[str, ...]] = {
+    "classification": ("xnli", "pawsx"),
+    "structured": ("udpos", "panx"),
+    "qa": ("xquad", "mlqa", "tydiqa"),
+    "retrieval": ("bucc2018", "tatoeba"),
+}
+
+# Intermediate "settings" of phase (ii). Single tasks plus the paper's mixtures and the
+# multilingual alternatives of the research question.
+SPECIAL_SETTINGS = {
+    "none": "no intermediate training (the pretrained encoder, phase i)",
+    "multitask": "examples-proportional mixture of all configured intermediate tasks",
+}
+MULTILINGUAL_MODES = {
+    "english": "English intermediate data only (the paper's main setting)",
+    "translated": "machine-translated intermediate data in the target languages only",
+    "english+translated": "English plus machine-translated intermediate data",
+    "english+mlm": "English intermediate data with multilingual MLM co-training",
+}
+
+# Reference encoders of the full profile, with parameter counts (Conneau et al. 2020;
+# Devlin et al. 2019) and the retrieval layer (hidden_states index: 0 = embeddings).
+# XTREME/jiant use the output of block 14 of 24 for XLM-R Large and block 8 of 12 for
+# base models (run_tatoeba.sh LAYER=7 counted from 0 + embeddings offset).
+REFERENCE_MODELS: dict[str, dict] = {
+    "bert-base-multilingual-cased": {"params_m": 178, "layers": 12, "retrieval_layer": 8},
+    "xlm-roberta-base": {"params_m": 278, "layers": 12, "retrieval_layer": 8},
+    "xlm-roberta-large": {"params_m": 560, "layers": 24, "retrieval_layer": 14},
+    "facebook/xlm-roberta-xl": {"params_m": 3500, "layers": 36, "retrieval_layer": 21},
+    "distilbert-base-multilingual-cased": {"params_m": 135, "layers": 6, "retrieval_layer": 4},
+}
+
+
+def retrieval_layer(num_layers: int) -> int:
+    """Return the ``hidden_states`` index used for BUCC/Tatoeba embeddings.
+
+    XLM-R Large (24 blocks) uses index 14 (jiant ``retrieval_layer=14``), i.e. a point
+    7/12 of the way up the stack; other depths use the same relative depth, rounded.
+
+    Args:
+        num_layers: Number of transformer blocks of the encoder.
+
+    Returns:
+        Index into ``output.hidden_states`` (0 is the embedding output).
+    """
+    return max(1, min(num_layers, round(num_layers * 14 / 24)))
+
+
+def task(name: str) -> TaskSpec:
+    """Look up a task spec by name; raise ``KeyError`` naming the allowed tasks."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}; allowed: {', '.join(sorted(TASKS))}") from None
