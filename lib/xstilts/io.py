@@ -24,6 +24,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
     Returns:
         The target path.
+
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

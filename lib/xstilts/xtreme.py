@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-UPOS_TAGS = (
-    "ADJ ADP ADV AUX CCONJ DET INTJ NOUN NUM PART PRON PROPN PUNCT SCONJ SYM VERB X".split()
-)
+UPOS_TAGS = "ADJ ADP ADV AUX CCONJ DET INTJ NOUN NUM PART PRON PROPN PUNCT SCONJ SYM VERB X".split()
 PANX_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 PARAPHRASE_LABELS = ("0", "1")
@@ -35,6 +33,7 @@ class TaskSpec:
         epochs: Paper epochs (v1 Table 3/4).
         max_seq_len: Maximum sequence length of the XTREME/jiant scripts.
         num_choices: Choices per item for multiple-choice tasks.
+
     """
 
     name: str
@@ -70,62 +69,220 @@ def _langs(s: str) -> tuple[str, ...]:
 TARGET_TASKS: dict[str, TaskSpec] = {
     t.name: t
     for t in [
-        TaskSpec("xnli", "classification", "target", "accuracy",
-                 _langs("en ar bg de el es fr hi ru sw th tr ur vi zh"), "mnli", NLI_LABELS,
-                 "classification", 4, 2, 128),
-        TaskSpec("pawsx", "classification", "target", "accuracy",
-                 _langs("en de es fr ja ko zh"), "pawsx", PARAPHRASE_LABELS,
-                 "classification", 32, 5, 128),
-        TaskSpec("udpos", "tagging", "target", "seqeval_f1",
-                 _langs("en af ar bg de el es et eu fa fi fr he hi hu id it ja kk ko mr nl pt ru "
-                        "ta te th tl tr ur vi yo zh"), "udpos", UPOS_TAGS,
-                 "structured", 32, 10, 128),
-        TaskSpec("panx", "tagging", "target", "seqeval_f1",
-                 _langs("en af ar bg bn de el es et eu fa fi fr he hi hu id it ja jv ka kk ko ml "
-                        "mr ms my nl pt ru sw ta te th tl tr ur vi yo zh"), "panx", PANX_TAGS,
-                 "structured", 32, 10, 128),
-        TaskSpec("xquad", "qa", "target", "squad",
-                 _langs("en ar de el es hi ru th tr vi zh"), "squad_v1", None, "qa", 16, 2, 384),
-        TaskSpec("mlqa", "qa", "target", "mlqa",
-                 _langs("en ar de es hi vi zh"), "squad_v1", None, "qa", 16, 2, 384),
-        TaskSpec("tydiqa", "qa", "target", "squad",
-                 _langs("en ar bn fi id ko ru sw te"), "tydiqa", None, "qa", 16, 2, 384),
-        TaskSpec("bucc2018", "bitext_mining", "target", "bucc_f1",
-                 _langs("de fr ru zh"), None, None, "retrieval", 32, 0, 512),
-        TaskSpec("tatoeba", "bitext_retrieval", "target", "tatoeba_accuracy",
-                 _langs("af ar bg bn de el es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr "
-                        "nl pt ru sw ta te th tl tr ur vi zh"), None, None,
-                 "retrieval", 32, 0, 512),
+        TaskSpec(
+            "xnli",
+            "classification",
+            "target",
+            "accuracy",
+            _langs("en ar bg de el es fr hi ru sw th tr ur vi zh"),
+            "mnli",
+            NLI_LABELS,
+            "classification",
+            4,
+            2,
+            128,
+        ),
+        TaskSpec(
+            "pawsx",
+            "classification",
+            "target",
+            "accuracy",
+            _langs("en de es fr ja ko zh"),
+            "pawsx",
+            PARAPHRASE_LABELS,
+            "classification",
+            32,
+            5,
+            128,
+        ),
+        TaskSpec(
+            "udpos",
+            "tagging",
+            "target",
+            "seqeval_f1",
+            _langs(
+                "en af ar bg de el es et eu fa fi fr he hi hu id it ja kk ko mr nl pt ru "
+                "ta te th tl tr ur vi yo zh"
+            ),
+            "udpos",
+            UPOS_TAGS,
+            "structured",
+            32,
+            10,
+            128,
+        ),
+        TaskSpec(
+            "panx",
+            "tagging",
+            "target",
+            "seqeval_f1",
+            _langs(
+                "en af ar bg bn de el es et eu fa fi fr he hi hu id it ja jv ka kk ko ml "
+                "mr ms my nl pt ru sw ta te th tl tr ur vi yo zh"
+            ),
+            "panx",
+            PANX_TAGS,
+            "structured",
+            32,
+            10,
+            128,
+        ),
+        TaskSpec(
+            "xquad",
+            "qa",
+            "target",
+            "squad",
+            _langs("en ar de el es hi ru th tr vi zh"),
+            "squad_v1",
+            None,
+            "qa",
+            16,
+            2,
+            384,
+        ),
+        TaskSpec(
+            "mlqa",
+            "qa",
+            "target",
+            "mlqa",
+            _langs("en ar de es hi vi zh"),
+            "squad_v1",
+            None,
+            "qa",
+            16,
+            2,
+            384,
+        ),
+        TaskSpec(
+            "tydiqa",
+            "qa",
+            "target",
+            "squad",
+            _langs("en ar bn fi id ko ru sw te"),
+            "tydiqa",
+            None,
+            "qa",
+            16,
+            2,
+            384,
+        ),
+        TaskSpec(
+            "bucc2018",
+            "bitext_mining",
+            "target",
+            "bucc_f1",
+            _langs("de fr ru zh"),
+            None,
+            None,
+            "retrieval",
+            32,
+            0,
+            512,
+        ),
+        TaskSpec(
+            "tatoeba",
+            "bitext_retrieval",
+            "target",
+            "tatoeba_accuracy",
+            _langs(
+                "af ar bg bn de el es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr "
+                "nl pt ru sw ta te th tl tr ur vi zh"
+            ),
+            None,
+            None,
+            "retrieval",
+            32,
+            0,
+            512,
+        ),
     ]
 }
 
 INTERMEDIATE_TASKS: dict[str, TaskSpec] = {
     t.name: t
     for t in [
-        TaskSpec("anli", "classification", "intermediate", "accuracy", labels=NLI_LABELS,
-                 batch_size=24, epochs=2, max_seq_len=256),
-        TaskSpec("mnli", "classification", "intermediate", "accuracy", labels=NLI_LABELS,
-                 batch_size=24, epochs=2, max_seq_len=256),
-        TaskSpec("qqp", "classification", "intermediate", "accuracy", labels=PARAPHRASE_LABELS,
-                 batch_size=24, epochs=3, max_seq_len=256),
-        TaskSpec("squad_v1", "qa", "intermediate", "squad", batch_size=8, epochs=3,
-                 max_seq_len=384),
-        TaskSpec("squad_v2", "qa", "intermediate", "squad_v2", batch_size=8, epochs=3,
-                 max_seq_len=384),
-        TaskSpec("hellaswag", "multiple_choice", "intermediate", "accuracy", batch_size=24,
-                 epochs=7, max_seq_len=256, num_choices=4),
-        TaskSpec("cosmosqa", "multiple_choice", "intermediate", "accuracy", batch_size=4,
-                 epochs=15, max_seq_len=256, num_choices=4),
-        TaskSpec("commonsenseqa", "multiple_choice", "intermediate", "accuracy", batch_size=4,
-                 epochs=10, max_seq_len=256, num_choices=5),
-        TaskSpec("ccg", "tagging", "intermediate", "token_accuracy", batch_size=24, epochs=15,
-                 max_seq_len=256),
+        TaskSpec(
+            "anli",
+            "classification",
+            "intermediate",
+            "accuracy",
+            labels=NLI_LABELS,
+            batch_size=24,
+            epochs=2,
+            max_seq_len=256,
+        ),
+        TaskSpec(
+            "mnli",
+            "classification",
+            "intermediate",
+            "accuracy",
+            labels=NLI_LABELS,
+            batch_size=24,
+            epochs=2,
+            max_seq_len=256,
+        ),
+        TaskSpec(
+            "qqp",
+            "classification",
+            "intermediate",
+            "accuracy",
+            labels=PARAPHRASE_LABELS,
+            batch_size=24,
+            epochs=3,
+            max_seq_len=256,
+        ),
+        TaskSpec(
+            "squad_v1", "qa", "intermediate", "squad", batch_size=8, epochs=3, max_seq_len=384
+        ),
+        TaskSpec(
+            "squad_v2", "qa", "intermediate", "squad_v2", batch_size=8, epochs=3, max_seq_len=384
+        ),
+        TaskSpec(
+            "hellaswag",
+            "multiple_choice",
+            "intermediate",
+            "accuracy",
+            batch_size=24,
+            epochs=7,
+            max_seq_len=256,
+            num_choices=4,
+        ),
+        TaskSpec(
+            "cosmosqa",
+            "multiple_choice",
+            "intermediate",
+            "accuracy",
+            batch_size=4,
+            epochs=15,
+            max_seq_len=256,
+            num_choices=4,
+        ),
+        TaskSpec(
+            "commonsenseqa",
+            "multiple_choice",
+            "intermediate",
+            "accuracy",
+            batch_size=4,
+            epochs=10,
+            max_seq_len=256,
+            num_choices=5,
+        ),
+        TaskSpec(
+            "ccg",
+            "tagging",
+            "intermediate",
+            "token_accuracy",
+            batch_size=24,
+            epochs=15,
+            max_seq_len=256,
+        ),
     ]
 }
 
 AUXILIARY_TASKS: dict[str, TaskSpec] = {
-    "mlm": TaskSpec("mlm", "mlm", "auxiliary", "perplexity", batch_size=8, epochs=1,
-                    max_seq_len=256),
+    "mlm": TaskSpec(
+        "mlm", "mlm", "auxiliary", "perplexity", batch_size=8, epochs=1, max_seq_len=256
+    ),
 }
 
 # English training sets of target tasks that are not themselves intermediate tasks.
@@ -182,6 +339,7 @@ def retrieval_layer(num_layers: int) -> int:
 
     Returns:
         Index into ``output.hidden_states`` (0 is the embedding output).
+
     """
     return max(1, min(num_layers, round(num_layers * 14 / 24)))
 

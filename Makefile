@@ -1,0 +1,39 @@
+# Quick start (README):  make reproduce   |   make test
+# Both targets set everything up first (venv with pinned packages, Debian LaTeX/poppler/
+# Chromium) and are idempotent: a second call installs nothing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+export HF_HUB_OFFLINE=1
+export HF_DATASETS_OFFLINE=1
+export TRANSFORMERS_OFFLINE=1
+
+.PHONY: setup system reproduce test test-all lint clean-venv
+
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "xstilts needs Python >= 3.11"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+system:
+	@bash scripts/setup-system.sh
+
+setup: $(VENV)/.installed system
+
+reproduce: setup
+	$(VENV)/bin/invoke reproduce --profile mini
+
+test: setup
+	$(VENV)/bin/invoke test
+
+test-all: setup
+	$(VENV)/bin/invoke test --slow
+
+lint: setup
+	$(VENV)/bin/invoke lint
+
+clean-venv:
+	rm -rf $(VENV)

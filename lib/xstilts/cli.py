@@ -1,0 +1,121 @@
+"""Entry points behind ``tasks.py``: reproduce, phase, status, plan, report, paper.
+
+Each function validates the profile first (no compute starts on a bad profile), then
+works through the plan, printing one line per step: ran / skipped / resumed / FAILED,
+the reason and the elapsed time.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from xstilts import io, params, paths, pipeline, runs
+
+
+def configure_threads(profile: params.Profile) -> None:
+    """Pin CPU threads for kernels started by papermill (inherited through the env)."""
+    if profile.compute.threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, str(profile.compute.threads))
+
+
+def preflight(profile: params.Profile) -> None:
+    """Checks that need more than the schema, before any compute: models resolvable."""
+    from xstilts.models.encoder import check_model_available
+
+    for m in profile.models:
+        check_model_available(m.name)
+
+
+def load(profile_name: str, overrides: dict | None = None) -> tuple[params.Profile, list]:
+    """Load + validate a profile and expand its plan."""
+    profile = params.load_profile(profile_name, overrides)
+    configure_threads(profile)
+    return profile, pipeline.plan(profile)
+
+
+def reproduce(profile_name: str, retry_failed: bool = False, with_paper: bool = True) -> int:
+    """Run every phase of a profile, then the HTML index and the paper. Returns an exit code."""
+    t0 = time.time()
+    profile, plan = load(profile_name)
+    preflight(profile)
+    print(f"profile {profile.profile}: {len(plan)} runs  (runs in {paths.runs_root()})")
+    summary = pipeline.execute(plan, retry_failed=retry_failed)
+    analysis = plan[-1]
+    if runs.is_done(analysis.dir):
+        publish(analysis, with_paper=with_paper)
+    print(f"total {time.time() - t0:.1f}s; report: {paths.report_dir() / 'index.html'}")
+    return 1 if summary.failures else 0
+
+
+def phase(profile_name: str, name: str, retry_failed: bool = False) -> int:
+    """Run one phase of a profile (upstream phases must have finished)."""
+    profile, plan = load(profile_name)
+    if name not in {r.phase for r in plan}:
+        raise ValueError(f"unknown phase {name!r}; allowed: data, intermediate, target, analysis")
+    preflight(profile)
+    summary = pipeline.execute(plan, retry_failed=retry_failed, only_phase=name)
+    return 1 if summary.failures else 0
+
+
+def status(profile_name: str) -> int:
+    """Print each run of the plan as done / stale (why) / partial / failed / pending."""
+    _, plan = load(profile_name)
+    for line in pipeline.status_lines(plan):
+        print(line)
+    counts: dict[str, int] = {}
+    for r in plan:
+        st = runs.state(r)[0]
+        counts[st] = counts.get(st, 0) + 1
+    print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def _stamp_ok(stamp: Path, key: str, output: Path) -> bool:
+    return output.exists() and stamp.exists() and io.read_json(stamp).get("key") == key
+
+
+def publish(analysis: runs.Run, with_paper: bool = True) -> None:
+    """Render the HTML index and the paper from the analysis bundle, skipping when current."""
+    from xstilts import paper, report
+
+    bundle = analysis.dir / "bundle"
+    key = f"{analysis.run_id}:{runs.code_version()}"
+    out_html = paths.report_dir() / "index.html"
+    stamp = paths.report_dir() / ".stamp.json"
+    t0 = time.time()
+    if _stamp_ok(stamp, key, out_html):
+        print(f"{'report':<12} {'index.html':<48} {'skipped':<8} {0.0:7.1f}s  up to date")
+    else:
+        report.render_index(bundle, out_html)
+        io.atomic_write_json(stamp, {"key": key})
+        print(f"{'report':<12} {'index.html':<48} {'ran':<8} {time.time() - t0:7.1f}s  "
+              "analysis or code changed")
+    if not with_paper:
+        return
+    t0 = time.time()
+    pdf = paths.PAPER_BUILD / "paper.pdf"
+    pstamp = paths.PAPER_BUILD / ".stamp.json"
+    if _stamp_ok(pstamp, key, pdf):
+        print(f"{'paper':<12} {'paper.pdf':<48} {'skipped':<8} {0.0:7.1f}s  up to date")
+        return
+    paper.render_paper(bundle)
+    built = paper.build_pdf()
+    io.atomic_write_json(pstamp, {"key": key, "pdf": str(built)})
+    print(f"{'paper':<12} {'paper.pdf':<48} {'ran':<8} {time.time() - t0:7.1f}s  "
+          "analysis or code changed")
+
+
+def report_only(profile_name: str, with_paper: bool) -> int:
+    """Re-render the index (and paper) from the profile's finished analysis run."""
+    _, plan = load(profile_name)
+    analysis = plan[-1]
+    if not runs.is_done(analysis.dir):
+        raise FileNotFoundError(
+            f"the analysis run of profile {profile_name!r} has not finished; run "
+            f"`invoke reproduce --profile {profile_name}` first"
+        )
+    publish(analysis, with_paper=with_paper)
+    return 0

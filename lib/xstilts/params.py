@@ -1,0 +1,427 @@
+"""Typed parameter profiles: the documentation and the validator of ``params/*.yaml``.
+
+A profile is loaded into the dataclasses below *before any compute starts*. Unknown keys,
+wrong types, unknown tasks, languages or models, non-positive learning rates and empty lists
+are rejected with one message that names the file, the key and the allowed values
+(``ParamsError``). Every field carries its help text in ``metadata["help"]`` (HF
+``run_xnli.py`` style), so this module is the reference for the YAML files.
+
+Usage::
+
+    from xstilts.params import load_profile
+    profile = load_profile("smoke")          # or a path to a YAML file
+    profile.target.tasks                     # ['xnli', 'tatoeba']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xstilts import paths, xtreme
+
+BUILTIN_MODELS = ("tiny-random", "mini-e5-L3", "mini-e5-L6", "mini-e5-L12")
+MODES = tuple(xtreme.MULTILINGUAL_MODES)
+DATA_SOURCES = ("mini", "real")
+EXECUTORS = ("local", "local-parallel", "slurm")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ParamsError(ValueError):
+    """A profile failed validation; the message names file, key and allowed values."""
+
+
+def _help(text: str, default: Any = dataclasses.MISSING, factory: Any = dataclasses.MISSING):
+    kw: dict[str, Any] = {"metadata": {"help": text}}
+    if default is not dataclasses.MISSING:
+        kw["default"] = default
+    if factory is not dataclasses.MISSING:
+        kw["default_factory"] = factory
+    return field(**kw)
+
+
+@dataclass
+class ModelSpec:
+    """One encoder of the scale axis."""
+
+    name: str = _help(
+        "HF hub name (resolved from the local cache only), local folder, or a "
+        f"built-in: {', '.join(BUILTIN_MODELS)}"
+    )
+    label: str = _help("short label used in tables and plots", "")
+
+
+@dataclass
+class TrainSpec:
+    """Optimisation settings of one phase (paper v1 Appendix A unless noted)."""
+
+    lr: float = _help("peak learning rate (paper: 1e-5 intermediate, 3e-6 target)", 1e-5)
+    epochs: float = _help("training epochs over the (mixed) training data", 2.0)
+    max_steps: int = _help("stop after this many optimizer steps; 0 = use epochs", 0)
+    batch_size: int = _help("examples per optimizer step (before accumulation)", 32)
+    grad_accum: int = _help("gradient accumulation steps", 1)
+    max_seq_len: int = _help("maximum tokens per example (dynamic padding below it)", 128)
+    warmup_ratio: float = _help("linear warm-up as a fraction of all steps (paper: 0.1)", 0.1)
+    weight_decay: float = _help("AdamW weight decay", 0.0)
+    dev_subset: int = _help("early stopping on the first N dev examples per task (paper: 500)", 500)
+    eval_every: int = _help("evaluate the dev subset every N steps; 0 = once per epoch", 0)
+    patience: int = _help("early stopping patience in evaluations; 0 = off", 0)
+    checkpoint_every: int = _help("write a resumable checkpoint every N steps", 50)
+    freeze_embeddings: bool = _help(
+        "freeze the word-embedding matrix (250k rows on XLM-R "
+        "vocabularies dominate optimizer cost on small encoders)",
+        True,
+    )
+
+
+@dataclass
+class DataSpec:
+    """Where data comes from and how much of it the profile uses."""
+
+    source: str = _help(f"data source: {' | '.join(DATA_SOURCES)}", "mini")
+    root: str = _help("real data: folder holding local copies in the official layouts", "")
+    sources: dict = _help(
+        "real data: per-task override, task -> folder or hub dataset name", factory=dict
+    )
+    train_size: int = _help("mini: English training examples per task", 600)
+    dev_size: int = _help("mini: dev examples per task and language", 150)
+    test_size: int = _help("mini: test examples per task and language", 150)
+    retrieval_size: int = _help(
+        "mini: aligned pairs per language for Tatoeba (BUCC uses the "
+        "same count of gold pairs plus as many distractors)",
+        200,
+    )
+    languages: list = _help(
+        "evaluation languages of the trained target tasks (each task uses "
+        "the intersection with its XTREME list; English is always added)",
+        factory=list,
+    )
+    retrieval_languages: list = _help(
+        "languages of BUCC/Tatoeba (intersected per task)", factory=list
+    )
+
+
+@dataclass
+class IntermediateSpec:
+    """Phase (ii): which intermediate settings to train."""
+
+    tasks: list = _help(
+        f"single intermediate tasks, each one setting: {', '.join(xtreme.INTERMEDIATE_TASKS)}",
+        factory=list,
+    )
+    multitask: bool = _help("add the multi-task setting over all `tasks`", False)
+    include_none: bool = _help("add the `none` setting (no intermediate training)", True)
+    modes: list = _help(f"language conditions: {', '.join(MODES)}", factory=lambda: ["english"])
+    translated_languages: list = _help(
+        "languages of the machine-translated intermediate data", factory=list
+    )
+    mlm_languages: list = _help(
+        "languages of the multilingual MLM co-training corpus", factory=list
+    )
+    mlm_size: int = _help("MLM co-training sentences in total (sampled with alpha=0.3)", 400)
+    train: TrainSpec = _help("optimisation settings", factory=TrainSpec)
+
+
+@dataclass
+class TargetSpec:
+    """Phase (iii): XTREME target tasks."""
+
+    tasks: list = _help(f"target tasks: {', '.join(xtreme.TARGET_TASKS)}", factory=list)
+    train: TrainSpec = _help("optimisation settings", factory=lambda: TrainSpec(lr=3e-6))
+    per_task: dict = _help(
+        "per-task overrides of `train` keys, e.g. {udpos: {epochs: 10}}", factory=dict
+    )
+
+
+@dataclass
+class ComputeSpec:
+    """Where and how runs execute."""
+
+    device: str = _help(f"device: {' | '.join(DEVICES)}", "auto")
+    executor: str = _help(f"executor: {' | '.join(EXECUTORS)}", "local")
+    workers: int = _help("parallel workers for local-parallel", 1)
+    threads: int = _help("torch CPU threads per run (0 = leave torch's default)", 0)
+    slurm: dict = _help(
+        "submitit/SLURM settings: partition, gpus_per_node, timeout_min, ...", factory=dict
+    )
+    throughput: dict = _help(
+        "examples/s per model label for cost estimates (measured if empty)", factory=dict
+    )
+
+
+@dataclass
+class Profile:
+    """A complete profile: ``smoke``, ``mini`` or ``full``."""
+
+    profile: str = _help("profile name")
+    description: str = _help("one line shown in reports", "")
+    seeds: list = _help(
+        "random seeds; each (model, setting, mode) is trained once per seed", factory=lambda: [0]
+    )
+    models: list = _help("encoders of the scale axis (list of ModelSpec)", factory=list)
+    data: DataSpec = _help("data settings", factory=DataSpec)
+    intermediate: IntermediateSpec = _help("phase (ii) settings", factory=IntermediateSpec)
+    target: TargetSpec = _help("phase (iii) settings", factory=TargetSpec)
+    compute: ComputeSpec = _help("execution settings", factory=ComputeSpec)
+    source_file: str = _help("(set by the loader) the YAML file this profile came from", "")
+
+
+# --------------------------------------------------------------------------- generic checker
+
+_LIST_ITEM_TYPES = {("Profile", "models"): ModelSpec, ("Profile", "seeds"): int}
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, where: str, src: str) -> Any:
+    """Check ``value`` against annotation ``tp``; build nested dataclasses."""
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ParamsError(
+                f"{src}: {where} must be a mapping of {tp.__name__} keys, "
+                f"got {type(value).__name__}"
+            )
+        return _build(tp, value, where, src)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParamsError(f"{src}: {where} must be a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamsError(f"{src}: {where} must be an integer, got {value!r}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ParamsError(f"{src}: {where} must be true or false, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ParamsError(f"{src}: {where} must be a string, got {value!r}")
+        return value
+    if tp is list:
+        if not isinstance(value, list):
+            raise ParamsError(f"{src}: {where} must be a list, got {value!r}")
+        return value
+    if tp is dict:
+        if not isinstance(value, dict):
+            raise ParamsError(f"{src}: {where} must be a mapping, got {value!r}")
+        return value
+    raise TypeError(f"unsupported annotation {tp!r} at {where}")  # programming error
+
+
+def _build(cls: type, data: dict, prefix: str, src: str):
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        key = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
+        raise ParamsError(f"{src}: unknown key '{key}'; allowed keys here: {', '.join(names)}")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        where = f"{prefix}.{f.name}" if prefix else f.name
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ParamsError(f"{src}: missing required key '{where}' ({f.metadata['help']})")
+            continue
+        value = _coerce(data[f.name], hints[f.name], where, src)
+        item_tp = _LIST_ITEM_TYPES.get((cls.__name__, f.name))
+        if item_tp is not None:
+            value = [_coerce(v, item_tp, f"{where}[{i}]", src) for i, v in enumerate(value)]
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def _check_choice(value: str, allowed: tuple | list, where: str, src: str) -> None:
+    if value not in allowed:
+        raise ParamsError(
+            f"{src}: {where} = {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}"
+        )
+
+
+def _check_train(t: TrainSpec, where: str, src: str) -> None:
+    if not t.lr > 0:
+        raise ParamsError(f"{src}: {where}.lr must be > 0, got {t.lr}")
+    if t.lr > 1:
+        raise ParamsError(f"{src}: {where}.lr = {t.lr} is implausibly large (expected ~1e-6..1e-3)")
+    for key in ("batch_size", "grad_accum", "max_seq_len"):
+        if getattr(t, key) < 1:
+            raise ParamsError(f"{src}: {where}.{key} must be >= 1, got {getattr(t, key)}")
+    if t.epochs <= 0 and t.max_steps <= 0:
+        raise ParamsError(f"{src}: {where} needs epochs > 0 or max_steps > 0")
+    if not 0 <= t.warmup_ratio < 1:
+        raise ParamsError(f"{src}: {where}.warmup_ratio must be in [0, 1), got {t.warmup_ratio}")
+    for key in ("max_steps", "dev_subset", "eval_every", "patience", "checkpoint_every"):
+        if getattr(t, key) < 0:
+            raise ParamsError(f"{src}: {where}.{key} must be >= 0, got {getattr(t, key)}")
+
+
+def known_languages(source: str) -> set[str]:
+    """Languages a data source can provide (XTREME's lists; the mini generator's set)."""
+    langs: set[str] = set()
+    for spec in xtreme.TARGET_TASKS.values():
+        langs.update(spec.languages)
+    langs.add("en")
+    return langs
+
+
+def validate(p: Profile, src: str) -> Profile:
+    """Semantic checks beyond types; raises ``ParamsError``.
+
+    Args:
+        p: A type-checked profile.
+        src: Source file name for messages.
+
+    Returns:
+        The same profile.
+
+    """
+    if not p.seeds:
+        raise ParamsError(f"{src}: seeds must be a non-empty list of integers")
+    if len(set(p.seeds)) != len(p.seeds):
+        raise ParamsError(f"{src}: seeds contain duplicates: {p.seeds}")
+    if not p.models:
+        raise ParamsError(f"{src}: models must list at least one encoder (name: ...)")
+    labels = [m.label or m.name for m in p.models]
+    if len(set(labels)) != len(labels):
+        raise ParamsError(f"{src}: models have duplicate labels: {labels}")
+    for i, m in enumerate(p.models):
+        if not m.name.strip():
+            raise ParamsError(f"{src}: models[{i}].name is empty")
+    _check_choice(p.data.source, DATA_SOURCES, "data.source", src)
+    langs = known_languages(p.data.source)
+    for key in ("languages", "retrieval_languages"):
+        for lang in getattr(p.data, key):
+            if not isinstance(lang, str):
+                raise ParamsError(f"{src}: data.{key} entries must be strings, got {lang!r}")
+            _check_choice(lang, sorted(langs), f"data.{key}", src)
+    if not p.target.tasks:
+        raise ParamsError(
+            f"{src}: target.tasks is empty; allowed: {', '.join(xtreme.TARGET_TASKS)}"
+        )
+    for t in p.target.tasks:
+        _check_choice(t, list(xtreme.TARGET_TASKS), "target.tasks", src)
+    trained = [t for t in p.target.tasks if xtreme.TARGET_TASKS[t].train_task]
+    if trained and not p.data.languages:
+        raise ParamsError(
+            f"{src}: data.languages is empty but target tasks {trained} need evaluation languages"
+        )
+    retrieval = [t for t in p.target.tasks if not xtreme.TARGET_TASKS[t].train_task]
+    if retrieval and not p.data.retrieval_languages:
+        raise ParamsError(f"{src}: data.retrieval_languages is empty but {retrieval} need it")
+    for t in p.intermediate.tasks:
+        _check_choice(t, list(xtreme.INTERMEDIATE_TASKS), "intermediate.tasks", src)
+    if not p.intermediate.modes:
+        raise ParamsError(f"{src}: intermediate.modes is empty; allowed: {', '.join(MODES)}")
+    for mode in p.intermediate.modes:
+        _check_choice(mode, MODES, "intermediate.modes", src)
+    if any("translated" in m for m in p.intermediate.modes) and not (
+        p.intermediate.translated_languages
+    ):
+        raise ParamsError(
+            f"{src}: intermediate.translated_languages is empty but a translated mode is requested"
+        )
+    if "english+mlm" in p.intermediate.modes and not p.intermediate.mlm_languages:
+        raise ParamsError(
+            f"{src}: intermediate.mlm_languages is empty but mode english+mlm is requested"
+        )
+    for key in ("translated_languages", "mlm_languages"):
+        for lang in getattr(p.intermediate, key):
+            _check_choice(lang, sorted(langs), f"intermediate.{key}", src)
+    if p.intermediate.multitask and len(p.intermediate.tasks) < 2:
+        raise ParamsError(f"{src}: intermediate.multitask needs at least two intermediate.tasks")
+    _check_train(p.intermediate.train, "intermediate.train", src)
+    _check_train(p.target.train, "target.train", src)
+    train_keys = {f.name for f in dataclasses.fields(TrainSpec)}
+    for t, over in p.target.per_task.items():
+        _check_choice(t, list(xtreme.TARGET_TASKS), "target.per_task", src)
+        if not isinstance(over, dict):
+            raise ParamsError(f"{src}: target.per_task.{t} must be a mapping")
+        bad = sorted(set(over) - train_keys)
+        if bad:
+            raise ParamsError(
+                f"{src}: unknown key 'target.per_task.{t}.{bad[0]}'; allowed: "
+                f"{', '.join(sorted(train_keys))}"
+            )
+        merged = dataclasses.replace(p.target.train, **over)
+        _check_train(
+            _build(TrainSpec, dataclasses.asdict(merged), f"target.per_task.{t}", src),
+            f"target.per_task.{t}",
+            src,
+        )
+    for key in ("train_size", "dev_size", "test_size", "retrieval_size"):
+        if getattr(p.data, key) < 1:
+            raise ParamsError(f"{src}: data.{key} must be >= 1, got {getattr(p.data, key)}")
+    _check_choice(p.compute.device, DEVICES, "compute.device", src)
+    _check_choice(p.compute.executor, EXECUTORS, "compute.executor", src)
+    if p.compute.workers < 1:
+        raise ParamsError(f"{src}: compute.workers must be >= 1, got {p.compute.workers}")
+    return p
+
+
+def profile_path(name_or_path: str | Path) -> Path:
+    """Resolve a profile name (``smoke``) or a YAML path; raise ``ParamsError`` if absent."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.exists():
+            raise ParamsError(f"{path}: profile file does not exist")
+        return path
+    candidate = paths.PARAMS / f"{name_or_path}.yaml"
+    if not candidate.exists():
+        names = sorted(p.stem for p in paths.PARAMS.glob("*.yaml"))
+        raise ParamsError(f"unknown profile {str(name_or_path)!r}; available: {', '.join(names)}")
+    return candidate
+
+
+def load_profile(name_or_path: str | Path, overrides: dict | None = None) -> Profile:
+    """Load, type-check and validate a profile.
+
+    Args:
+        name_or_path: ``smoke`` / ``mini`` / ``full`` or a path to a YAML file.
+        overrides: Optional nested dict merged over the file (CLI overrides).
+
+    Returns:
+        The validated ``Profile``.
+
+    Raises:
+        ParamsError: With file, key and allowed values.
+
+    """
+    path = profile_path(name_or_path)
+    src = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ParamsError(f"{src}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{src}: a profile must be a YAML mapping at the top level")
+    if overrides:
+        data = deep_merge(data, overrides)
+    data.setdefault("source_file", src)
+    return validate(_build(Profile, data, "", src), src)
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """Return ``base`` with ``over`` merged in recursively (``over`` wins)."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = (
+            deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        )
+    return out
+
+
+def to_dict(obj: Any) -> Any:
+    """Plain-data view of a profile (for ``params.yaml`` and hashing)."""
+    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+
+
+def train_spec_for(profile: Profile, task: str) -> TrainSpec:
+    """Target-task training settings with ``target.per_task`` overrides applied."""
+    return dataclasses.replace(profile.target.train, **profile.target.per_task.get(task, {}))

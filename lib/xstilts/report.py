@@ -1,0 +1,540 @@
+"""HTML index report, rendered only from an analysis bundle.
+
+An *analysis bundle* is the folder ``30_analysis.ipynb`` writes (``scores.csv``,
+``task_scores.csv``, ``xtreme.csv``, ``claims.json``, ``scale_summary.csv``, ...; see
+``docs/ARCHITECTURE.md``). This module loads it, derives the views both the HTML page and
+the paper need (gains against the ``none`` setting, the gain matrix, cost totals), draws
+the heatmaps and renders ``templates/index.html.j2``. No number is typed here.
+
+Usage::
+
+    from xstilts import report
+    report.render_index("runs/analysis/<run_id>", paths.report_dir() / "index.html")
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from xstilts import io, paths, xtreme
+
+REQUIRED_FILES = ("task_scores.csv", "xtreme.csv", "claims.json", "provenance.json")
+STAND_IN_PROFILES = ("mini", "smoke")  # profiles whose data and models are stand-ins
+MODE_ORDER = tuple(xtreme.MULTILINGUAL_MODES)
+STATUS_ORDER = ("supported", "contradicted", "not checkable")
+ZERO = 0.05  # |gain| below this rounds to 0.0 at one decimal: "does not change"
+
+
+@dataclass
+class Bundle:
+    """The files of one analysis bundle, loaded.
+
+    Optional files that are absent are ``None`` (or empty), so every consumer can skip
+    the section they feed instead of failing.
+    """
+
+    root: Path
+    task_scores: pd.DataFrame
+    xtreme: pd.DataFrame
+    claims: list[dict]
+    provenance: dict
+    scores: pd.DataFrame | None = None
+    references: list[dict] = field(default_factory=list)
+    scale_summary: pd.DataFrame | None = None
+    scale_trend: pd.DataFrame | None = None
+    costs: pd.DataFrame | None = None
+    runs: pd.DataFrame | None = None
+    published: pd.DataFrame | None = None
+
+    @property
+    def profile(self) -> str:
+        """Profile name recorded in the provenance (``unknown`` if missing)."""
+        return str(self.provenance.get("profile", "unknown"))
+
+    @property
+    def is_stand_in(self) -> bool:
+        """True for profiles that use synthetic data and the layer-truncated ladder."""
+        return self.profile in STAND_IN_PROFILES
+
+    @property
+    def models(self) -> list[str]:
+        """Model names, smallest first."""
+        sizes = self.task_scores.groupby("model")["params_m"].first().sort_values(kind="stable")
+        return list(sizes.index)
+
+    @property
+    def params(self) -> dict[str, float]:
+        """Parameter count (millions) of each model."""
+        return self.task_scores.groupby("model")["params_m"].first().to_dict()
+
+    @property
+    def primary_model(self) -> str:
+        """The model the paper's comparison uses: XLM-R Large if present, else the largest."""
+        return "xlm-roberta-large" if "xlm-roberta-large" in self.models else self.models[-1]
+
+    @property
+    def tasks(self) -> list[str]:
+        """Target tasks present, in XTREME order."""
+        return task_order(self.task_scores["task"].unique())
+
+    @property
+    def settings(self) -> list[str]:
+        """Settings present: ``none``, the intermediate tasks in registry order, ``multitask``."""
+        return setting_order(self.task_scores["setting"].unique())
+
+    @property
+    def scale_figure(self) -> Path | None:
+        """The scale-study figure drawn by the analysis, if it exists."""
+        path = self.root / "figures" / "gap_vs_scale.png"
+        return path if path.is_file() else None
+
+
+def _rank(order: list[str], value: str) -> tuple[int, str]:
+    # Unknown names sort after the known ones, alphabetically, instead of failing.
+    return (order.index(value), "") if value in order else (len(order), value)
+
+
+def task_order(tasks) -> list[str]:
+    """Sort task names in XTREME order."""
+    order = list(xtreme.TARGET_TASKS)
+    return sorted(set(tasks), key=lambda t: _rank(order, t))
+
+
+def setting_order(settings) -> list[str]:
+    """Sort settings: ``none``, intermediate tasks (registry order), ``multitask``."""
+    order = ["none", *xtreme.INTERMEDIATE_TASKS, "multitask"]
+    return sorted(set(settings), key=lambda s: _rank(order, s))
+
+
+def mode_order(modes) -> list[str]:
+    """Sort multilingual modes as in ``xtreme.MULTILINGUAL_MODES``."""
+    return sorted(set(modes), key=lambda m: _rank(list(MODE_ORDER), m))
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def load_bundle(bundle_dir: str | os.PathLike) -> Bundle:
+    """Load an analysis bundle.
+
+    Args:
+        bundle_dir: Folder written by the analysis phase.
+
+    Returns:
+        The loaded bundle.
+
+    Raises:
+        FileNotFoundError: A required file is missing (names every missing file).
+    """
+    root = Path(bundle_dir)
+    missing = [name for name in REQUIRED_FILES if not (root / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"analysis bundle {root} lacks {', '.join(missing)}; run the analysis phase first"
+        )
+    refs = root / "references.json"
+    return Bundle(
+        root=root,
+        task_scores=pd.read_csv(root / "task_scores.csv"),
+        xtreme=pd.read_csv(root / "xtreme.csv"),
+        claims=io.read_json(root / "claims.json"),
+        provenance=io.read_json(root / "provenance.json"),
+        scores=_read_csv(root / "scores.csv"),
+        references=io.read_json(refs) if refs.is_file() else [],
+        scale_summary=_read_csv(root / "scale_summary.csv"),
+        scale_trend=_read_csv(root / "scale_trend.csv"),
+        costs=_read_csv(root / "costs.csv"),
+        runs=_read_csv(root / "runs.csv"),
+        published=_read_csv(root / "published_v1.csv"),
+    )
+
+
+# --------------------------------------------------------------------------- derived views
+
+
+def _baseline_mode(frame: pd.DataFrame) -> pd.DataFrame:
+    # `none` has no intermediate data, so its mode is nominal; prefer `english` when
+    # several were recorded so every gain has one well-defined reference.
+    none = frame[frame["setting"] == "none"]
+    if none.empty:
+        return none
+    best = none["mode"].map(lambda m: 0 if m == "english" else 1)
+    return none.assign(_rank=best).sort_values("_rank", kind="stable")
+
+
+def add_gains(task_scores: pd.DataFrame) -> pd.DataFrame:
+    """Return ``task_scores`` with a ``gain`` column: score minus the ``none`` score.
+
+    The reference is the same model (when a ``model`` column exists) and task with
+    setting ``none``; rows without a reference get ``NaN``.
+    """
+    keys = [k for k in ("model", "task") if k in task_scores.columns]
+    base = _baseline_mode(task_scores).drop_duplicates(keys)[[*keys, "score"]]
+    merged = task_scores.merge(base.rename(columns={"score": "_base"}), on=keys, how="left")
+    return merged.assign(gain=merged["score"] - merged["_base"]).drop(columns="_base")
+
+
+def add_avg_gains(xtreme_avg: pd.DataFrame) -> pd.DataFrame:
+    """Return ``xtreme.csv`` rows with ``gain``: the XTREME average minus that of ``none``."""
+    base = _baseline_mode(xtreme_avg).drop_duplicates("model")[["model", "avg"]]
+    merged = xtreme_avg.merge(base.rename(columns={"avg": "_base"}), on="model", how="left")
+    return merged.assign(gain=merged["avg"] - merged["_base"]).drop(columns="_base")
+
+
+def published_with_gains(published: pd.DataFrame) -> pd.DataFrame:
+    """Published v1 task table with gains and an ``avg`` pseudo-task (mean over tasks)."""
+    avg = published.groupby(["setting", "mode"], as_index=False)["score"].mean()
+    table = pd.concat([published, avg.assign(task="avg")], ignore_index=True)
+    return add_gains(table)
+
+
+def main_rows(bundle: Bundle) -> list[dict]:
+    """Rows of the main results table: one per (model, setting, mode).
+
+    Returns:
+        Dicts with ``model``, ``params_m``, ``setting``, ``mode``, ``cells`` (task ->
+        ``{"score", "gain"}``), ``avg`` and ``avg_gain``.
+    """
+    gains = add_gains(bundle.task_scores)
+    avgs = add_avg_gains(bundle.xtreme).set_index(["model", "setting", "mode"])
+    cells = {
+        key: {r.task: {"score": r.score, "gain": r.gain} for r in group.itertuples()}
+        for key, group in gains.groupby(["model", "setting", "mode"])
+    }
+    rows = []
+    for model in bundle.models:
+        for setting in bundle.settings:
+            for mode in mode_order(gains.loc[gains["setting"] == setting, "mode"]):
+                if (model, setting, mode) not in cells:
+                    continue
+                avg = avgs.loc[(model, setting, mode)] if (model, setting, mode) in avgs.index else None
+                rows.append(
+                    dict(
+                        model=model,
+                        params_m=bundle.params[model],
+                        setting=setting,
+                        mode=mode,
+                        cells=cells[(model, setting, mode)],
+                        avg=None if avg is None else avg["avg"],
+                        avg_gain=None if avg is None else avg["gain"],
+                    )
+                )
+    return rows
+
+
+def gain_matrix(bundle: Bundle, model: str, mode: str = "english") -> pd.DataFrame:
+    """Gains of one model: intermediate setting (rows) x target task (columns)."""
+    gains = add_gains(bundle.task_scores)
+    sel = gains[(gains["model"] == model) & (gains["mode"] == mode) & (gains["setting"] != "none")]
+    matrix = sel.pivot_table(index="setting", columns="task", values="gain")
+    return matrix.reindex(index=setting_order(matrix.index), columns=task_order(matrix.columns))
+
+
+def language_tables(bundle: Bundle) -> dict[str, pd.DataFrame]:
+    """Per-language scores (mean over seeds), one table per task.
+
+    Returns:
+        Task -> table indexed by (model, setting, mode), one column per language.
+    """
+    if bundle.scores is None or bundle.scores.empty:
+        return {}
+    per_lang = bundle.scores.groupby(["task", "model", "setting", "mode", "lang"])["score"].mean()
+    tables = {}
+    for task in task_order(bundle.scores["task"].unique()):
+        table = per_lang.loc[task].unstack("lang")
+        langs = list(xtreme.TARGET_TASKS[task].languages) if task in xtreme.TARGET_TASKS else []
+        table = table[sorted(table.columns, key=lambda lang: _rank(langs, lang))]
+        order = [
+            (m, s, md)
+            for m in bundle.models
+            for s in bundle.settings
+            for md in MODE_ORDER + tuple(sorted(set(table.index.get_level_values(2)) - set(MODE_ORDER)))
+            if (m, s, md) in table.index
+        ]
+        tables[task] = table.loc[order]
+    return tables
+
+
+def cost_summary(costs: pd.DataFrame | None) -> tuple[list[dict], dict]:
+    """Wall time and device-hours per phase, plus the total.
+
+    Returns:
+        ``(per_phase, total)``; each entry has ``phase``, ``runs``, ``ran``, ``wall_h`` and
+        ``device_hours``.
+    """
+    if costs is None or costs.empty:
+        return [], {}
+
+    def summarise(frame: pd.DataFrame, phase: str) -> dict:
+        return dict(
+            phase=phase,
+            runs=int(len(frame)),
+            ran=int((frame["status"] == "ran").sum()),
+            wall_h=float(frame["wall_s"].sum()) / 3600,
+            device_hours=float(frame["device_hours"].sum()),
+            devices=", ".join(sorted(frame["device"].dropna().astype(str).unique())),
+        )
+
+    phases = [summarise(g, str(p)) for p, g in costs.groupby("phase", sort=False)]
+    return phases, summarise(costs, "total")
+
+
+def claim_counts(claims: list[dict], side: str) -> dict[str, int]:
+    """Count claims per status on one side (``published`` or ``run``)."""
+    counts = dict.fromkeys(STATUS_ORDER, 0)
+    for claim in claims:
+        status = str((claim.get(side) or {}).get("status", "not checkable"))
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def describe(value: Any, digits: int = 2) -> str:
+    """Plain-text form of a ``compared`` value (number, string, list or dict)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {describe(v, digits)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(describe(v, digits) for v in value)
+    return str(value)
+
+
+def slug(text: str) -> str:
+    """File-name-safe form of a model name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "model"
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def draw_gain_heatmap(matrix: pd.DataFrame, title: str, path: Path) -> Path:
+    """Draw a diverging heatmap of gains (blue = gain, red = loss) and save it as PNG.
+
+    Args:
+        matrix: Setting x task gains (``gain_matrix``).
+        title: Figure title.
+        path: Output PNG.
+
+    Returns:
+        The PNG path.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never open a display
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    limit = max(1.0, float(matrix.abs().max().max()) if matrix.size else 1.0)
+    width = 1.6 + 0.75 * max(3, matrix.shape[1])
+    height = 1.2 + 0.42 * max(3, matrix.shape[0])
+    fig, ax = plt.subplots(figsize=(width, height))
+    sns.heatmap(
+        matrix,
+        ax=ax,
+        cmap="RdBu",
+        center=0.0,
+        vmin=-limit,
+        vmax=limit,
+        annot=True,
+        fmt="+.1f",
+        annot_kws={"size": 8},
+        linewidths=0.5,
+        linecolor="white",
+        cbar_kws={"label": "gain vs. no intermediate task (points)"},
+    )
+    ax.set_xlabel("target task")
+    ax.set_ylabel("intermediate setting")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _heatmaps(bundle: Bundle, out_dir: Path) -> list[dict]:
+    figures = []
+    for model in bundle.models:
+        matrix = gain_matrix(bundle, model)
+        if matrix.empty:
+            continue
+        png = draw_gain_heatmap(
+            matrix, f"{model}: gain per target task (English mode)", out_dir / f"gains_{slug(model)}.png"
+        )
+        figures.append(dict(model=model, src=png.name))
+    return figures
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.{digits}f}"
+
+
+def _signed(value: Any, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{float(value):+.{digits}f}"
+    return text.replace("-", "−")  # typographic minus
+
+
+def _gain_style(value: Any, scale: float = 10.0) -> str:
+    # Background opacity grows with |gain| up to `scale` points; blue gains, red losses,
+    # the same convention as the heatmap's RdBu colour map.
+    if value is None or (isinstance(value, float) and math.isnan(value)) or abs(value) < ZERO:
+        return ""
+    alpha = 0.12 + 0.55 * min(1.0, abs(float(value)) / scale)
+    rgb = "33,102,172" if value > 0 else "178,24,43"
+    return f"background-color: rgba({rgb},{alpha:.2f})"
+
+
+def html_env() -> Environment:
+    """Jinja2 environment for the HTML templates (autoescaping on)."""
+    env = Environment(
+        loader=FileSystemLoader(paths.TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(fmt=_fmt, signed=_signed, gain_style=_gain_style, describe=describe)
+    return env
+
+
+def _link(html_path: str, bundle: Bundle, out_dir: Path) -> tuple[str, bool]:
+    # `html_path` is relative to one of: the index folder, the bundle, the run store.
+    # The first that exists wins; the link is written relative to the index folder.
+    path = Path(html_path)
+    candidates = [path] if path.is_absolute() else [
+        out_dir / path, bundle.root / path, paths.runs_root() / path
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return Path(os.path.relpath(candidate.resolve(), out_dir.resolve())).as_posix(), True
+    return path.as_posix(), False
+
+
+def _run_links(bundle: Bundle, out_dir: Path) -> list[dict]:
+    if bundle.runs is None:
+        return []
+    links = []
+    for row in bundle.runs.itertuples():
+        href, exists = _link(str(row.html_path), bundle, out_dir)
+        links.append(dict(phase=row.phase, run_id=row.run_id, title=row.title, href=href, exists=exists))
+    return links
+
+
+def _copy_scale_figure(bundle: Bundle, out_dir: Path) -> str | None:
+    if bundle.scale_figure is None:
+        return None
+    target = out_dir / "figures" / bundle.scale_figure.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(bundle.scale_figure, target)
+    return target.relative_to(out_dir).as_posix()
+
+
+def _what_ran(bundle: Bundle) -> dict:
+    ts = bundle.task_scores
+    return dict(
+        models=[(m, bundle.params[m]) for m in bundle.models],
+        settings=bundle.settings,
+        modes=mode_order(ts["mode"].unique()),
+        tasks=bundle.tasks,
+        seeds=int(ts["n_seeds"].max()) if "n_seeds" in ts else None,
+        langs=int(bundle.scores["lang"].nunique()) if bundle.scores is not None else None,
+    )
+
+
+def _context(bundle: Bundle, out_dir: Path) -> dict:
+    phases, total = cost_summary(bundle.costs)
+    published = None
+    if bundle.published is not None and not bundle.published.empty:
+        pub = published_with_gains(bundle.published)
+        published = dict(
+            tasks=[t for t in task_order(pub["task"]) if t != "avg"],
+            rows=[
+                dict(setting=s, mode=m, cells={r.task: r for r in g.itertuples()})
+                for (s, m), g in pub.groupby(["setting", "mode"])
+            ],
+        )
+        published["rows"].sort(key=lambda r: (setting_order(pub["setting"]).index(r["setting"]), r["mode"]))
+    return dict(
+        bundle=bundle,
+        prov=bundle.provenance,
+        ran=_what_ran(bundle),
+        claims=bundle.claims,
+        counts={side: claim_counts(bundle.claims, side) for side in ("published", "run")},
+        references=bundle.references,
+        tasks=bundle.tasks,
+        rows=main_rows(bundle),
+        published=published,
+        heatmaps=_heatmaps(bundle, out_dir),
+        lang_tables=language_tables(bundle),
+        scale=None if bundle.scale_summary is None else bundle.scale_summary.to_dict("records"),
+        trend=None if bundle.scale_trend is None else bundle.scale_trend.to_dict("records"),
+        scale_figure=_copy_scale_figure(bundle, out_dir),
+        cost_phases=phases,
+        cost_total=total,
+        costs=None if bundle.costs is None else bundle.costs.to_dict("records"),
+        runs=_run_links(bundle, out_dir),
+    )
+
+
+def render_index(bundle_dir: str | os.PathLike, out_html: str | os.PathLike) -> Path:
+    """Render the index page of a bundle, with its figures next to it.
+
+    Args:
+        bundle_dir: Analysis bundle folder.
+        out_html: Target HTML file; heatmap PNGs and the scale figure go in its folder.
+
+    Returns:
+        The written HTML path.
+    """
+    out_html = Path(out_html)
+    out_dir = out_html.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bundle = load_bundle(bundle_dir)
+    html = html_env().get_template("index.html.j2").render(**_context(bundle, out_dir))
+    return io.atomic_write_text(out_html, html)
+
+
+def render_phase_html(
+    executed_notebook: str | os.PathLike, out_html: str | os.PathLike, hide_code: bool = True
+) -> Path:
+    """Convert an executed notebook to standalone HTML (nbconvert Python API).
+
+    The API is used rather than ``jupyter nbconvert`` because it avoids several seconds of
+    process start-up per notebook.
+
+    Args:
+        executed_notebook: ``.ipynb`` written by papermill.
+        out_html: Target HTML file.
+        hide_code: Drop code inputs and prompts, keeping outputs and markdown.
+
+    Returns:
+        The written HTML path.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(str(executed_notebook), as_version=4)
+    exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code)
+    body, _ = exporter.from_notebook_node(notebook)
+    return io.atomic_write_text(out_html, body)

@@ -1,0 +1,99 @@
+"""Profile validation: every malformed profile fails before compute with a precise message."""
+
+import dataclasses
+
+import papermill
+import pytest
+import yaml
+
+from xstilts import paths, run_params
+from xstilts.params import ParamsError, load_profile
+
+
+def _write(tmp_path, data):
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(data))
+    return p
+
+
+def _smoke():
+    return yaml.safe_load((paths.PARAMS / "smoke.yaml").read_text())
+
+
+@pytest.mark.parametrize("name", ["smoke", "mini", "full"])
+def test_shipped_profiles_validate(name):
+    p = load_profile(name)
+    assert p.profile == name
+    assert p.models and p.target.tasks
+
+
+BAD = [
+    # (mutation, expected fragments of the message)
+    (lambda d: d.update(seedz=[0]), ["unknown key 'seedz'", "allowed keys here"]),
+    (lambda d: d["intermediate"]["train"].update(learning_rate=1e-5), ["intermediate.train.learning_rate"]),
+    (lambda d: d["intermediate"]["train"].update(lr=-1e-5), ["intermediate.train.lr", "> 0"]),
+    (lambda d: d["intermediate"]["train"].update(lr="fast"), ["intermediate.train.lr", "number"]),
+    (lambda d: d["target"].update(tasks=["xnlii"]), ["target.tasks", "'xnlii'", "allowed", "pawsx"]),
+    (lambda d: d["intermediate"].update(tasks=["squad"]), ["intermediate.tasks", "'squad'", "squad_v1"]),
+    (lambda d: d["data"].update(languages=[]), ["data.languages is empty"]),
+    (lambda d: d["data"].update(languages=["klingon"]), ["data.languages", "'klingon'", "allowed"]),
+    (lambda d: d.update(seeds=[]), ["seeds must be a non-empty list"]),
+    (lambda d: d.update(seeds=[0, 0]), ["duplicates"]),
+    (lambda d: d.update(models=[]), ["models must list at least one encoder"]),
+    (lambda d: d["target"]["train"].update(batch_size=0), ["target.train.batch_size", ">= 1"]),
+    (lambda d: d["target"]["train"].update(batch_size=True), ["target.train.batch_size", "integer"]),
+    (lambda d: d["intermediate"].update(modes=["bilingual"]), ["intermediate.modes", "'bilingual'", "english+mlm"]),
+    (lambda d: d["intermediate"].update(modes=["translated"]), ["translated_languages is empty"]),
+    (lambda d: d["compute"].update(executor="kubernetes"), ["compute.executor", "slurm"]),
+    (lambda d: d["data"].update(source="hub"), ["data.source", "mini"]),
+    (lambda d: d["target"].update(per_task={"xnli": {"epoch": 2}}), ["target.per_task.xnli.epoch"]),
+    (lambda d: d.update(models=[{"label": "x"}]), ["missing required key 'models[0].name'"]),
+    (lambda d: d.update(intermediate="mnli"), ["intermediate must be a mapping"]),
+    (lambda d: d["target"].update(tasks=[]), ["target.tasks is empty"]),
+    (lambda d: d["intermediate"]["train"].update(warmup_ratio=1.5), ["warmup_ratio"]),
+]
+
+
+@pytest.mark.parametrize("mutate,fragments", BAD, ids=[f[0] for f in BAD])
+def test_malformed_profiles_fail_with_named_problem(tmp_path, mutate, fragments):
+    data = _smoke()
+    mutate(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(ParamsError) as e:
+        load_profile(path)
+    msg = str(e.value)
+    assert str(path) in msg  # names the file
+    for frag in fragments:
+        assert frag in msg, msg
+    assert "\n" not in msg  # one line
+
+
+def test_not_yaml_mapping(tmp_path):
+    p = tmp_path / "x.yaml"
+    p.write_text("- just\n- a list\n")
+    with pytest.raises(ParamsError, match="mapping at the top level"):
+        load_profile(p)
+
+
+def test_unknown_profile_name():
+    with pytest.raises(ParamsError, match="available: full, mini, smoke"):
+        load_profile("smok")
+
+
+@pytest.mark.parametrize("phase", sorted(run_params.PHASE_PARAMS))
+def test_notebook_parameters_match_schema(phase):
+    nb = paths.NOTEBOOKS / run_params.NOTEBOOKS[phase]
+    declared = set(papermill.inspect_notebook(str(nb)))
+    schema = {f.name for f in dataclasses.fields(run_params.PHASE_PARAMS[phase])}
+    assert declared == schema
+
+
+def test_pipeline_params_cover_notebook_contract():
+    from xstilts import pipeline
+
+    profile = load_profile("smoke")
+    for run in pipeline.plan(profile):
+        injected = set(pipeline.notebook_parameters(run))
+        schema = {f.name for f in dataclasses.fields(run_params.PHASE_PARAMS[run.phase])}
+        assert injected <= schema, injected - schema
+        run_params.check(run.phase, pipeline.notebook_parameters(run))
