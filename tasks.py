@@ -38,9 +38,13 @@ def _run(fn, *args, **kwargs):
         sys.exit(code)
 
 
-@task(help={"profile": "smoke | mini | full | path/to/profile.yaml",
-            "retry_failed": "re-queue runs that failed in an earlier invocation",
-            "no_paper": "skip the PDF build"})
+@task(
+    help={
+        "profile": "smoke | mini | full | path/to/profile.yaml",
+        "retry_failed": "re-queue runs that failed in an earlier invocation",
+        "no_paper": "skip the PDF build",
+    }
+)
 def reproduce(c, profile="mini", retry_failed=False, no_paper=False):
     """Run every phase of a profile, then render the HTML index and the paper."""
     from xstilts import cli

@@ -23,10 +23,11 @@ def configure_threads(profile: params.Profile) -> None:
 
 def preflight(profile: params.Profile) -> None:
     """Checks that need more than the schema, before any compute: models resolvable."""
-    from xstilts.models.encoder import check_model_available
+    from xstilts.models import encoder
 
     for m in profile.models:
-        check_model_available(m.name)
+        if m.name not in encoder.EMBEDDED_MODELS:  # embedded models are built on first use
+            encoder.resolve(m.name)  # raises ModelNotFoundError at once, one line
 
 
 def load(profile_name: str, overrides: dict | None = None) -> tuple[params.Profile, list]:
@@ -42,7 +43,9 @@ def reproduce(profile_name: str, retry_failed: bool = False, with_paper: bool = 
     profile, plan = load(profile_name)
     preflight(profile)
     print(f"profile {profile.profile}: {len(plan)} runs  (runs in {paths.runs_root()})")
-    summary = pipeline.execute(plan, retry_failed=retry_failed)
+    from xstilts import sweep
+
+    summary = sweep.run_profile(profile, plan, retry_failed)
     analysis = plan[-1]
     if runs.is_done(analysis.dir):
         publish(analysis, with_paper=with_paper)
@@ -91,8 +94,10 @@ def publish(analysis: runs.Run, with_paper: bool = True) -> None:
     else:
         report.render_index(bundle, out_html)
         io.atomic_write_json(stamp, {"key": key})
-        print(f"{'report':<12} {'index.html':<48} {'ran':<8} {time.time() - t0:7.1f}s  "
-              "analysis or code changed")
+        print(
+            f"{'report':<12} {'index.html':<48} {'ran':<8} {time.time() - t0:7.1f}s  "
+            "analysis or code changed"
+        )
     if not with_paper:
         return
     t0 = time.time()
@@ -104,8 +109,10 @@ def publish(analysis: runs.Run, with_paper: bool = True) -> None:
     paper.render_paper(bundle)
     built = paper.build_pdf()
     io.atomic_write_json(pstamp, {"key": key, "pdf": str(built)})
-    print(f"{'paper':<12} {'paper.pdf':<48} {'ran':<8} {time.time() - t0:7.1f}s  "
-          "analysis or code changed")
+    print(
+        f"{'paper':<12} {'paper.pdf':<48} {'ran':<8} {time.time() - t0:7.1f}s  "
+        "analysis or code changed"
+    )
 
 
 def report_only(profile_name: str, with_paper: bool) -> int:

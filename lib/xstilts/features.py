@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from datasets import Dataset
+import datasets.utils as dsets_tqdm
 
 from xstilts.xtreme import TaskSpec
 
@@ -114,7 +115,7 @@ def _qa(batch, idx, tok, spec, max_len, opts):
         batch["context"],
         truncation="only_second",
         max_length=max_len,
-        stride=opts.get("doc_stride", 128),
+        stride=opts["doc_stride"] or min(128, max_len // 3),
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
     )
@@ -252,9 +253,10 @@ def featurize(
     tokenizer,
     max_seq_len: int | None = None,
     cache_dir: str | os.PathLike | None = None,
-    doc_stride: int = 128,
+    doc_stride: int | None = None,
     seed: int = 0,
     mlm_probability: float = 0.15,
+    progress: bool = True,
 ) -> Dataset:
     """Tokenise schema rows for ``spec.kind``.
 
@@ -264,9 +266,11 @@ def featurize(
         tokenizer: A Hugging Face fast tokenizer.
         max_seq_len: Maximum tokens per sequence (default ``spec.max_seq_len``).
         cache_dir: Folder for the tokenised Arrow file; ``None`` keeps it in memory.
-        doc_stride: Token overlap between QA windows.
+        doc_stride: Token overlap between QA windows (default ``min(128, max_len // 3)``,
+            i.e. XTREME's 128 at 384 tokens).
         seed: Seed of the MLM masking.
         mlm_probability: Fraction of tokens selected for MLM.
+        progress: Show the ``datasets`` progress bar.
 
     Returns:
         A ``Dataset`` with ``input_ids``, ``attention_mask``, label columns, ``length``
@@ -288,13 +292,21 @@ def featurize(
     else:
         kwargs = {"keep_in_memory": True}
     fn = FEATURIZERS[spec.kind]
-    return ds.map(
-        lambda batch, idx: fn(batch, idx, tokenizer, spec, max_len, opts),
-        batched=True,
-        with_indices=True,
-        remove_columns=ds.column_names,
-        **kwargs,
-    )
+    was_enabled = not dsets_tqdm.are_progress_bars_disabled()
+    if not progress:
+        dsets_tqdm.disable_progress_bars()
+    try:
+        return ds.map(
+            lambda batch, idx: fn(batch, idx, tokenizer, spec, max_len, opts),
+            batched=True,
+            with_indices=True,
+            remove_columns=ds.column_names,
+            desc=f"featurize {spec.name}",
+            **kwargs,
+        )
+    finally:
+        if was_enabled:
+            dsets_tqdm.enable_progress_bars()
 
 
 # --------------------------------------------------------------------------- batching
@@ -405,7 +417,9 @@ class LengthGroupedSampler:
             if self.shuffle:
                 # Stable sort keeps ties in permutation order: deterministic.
                 g = g[np.argsort(-self.lengths[g], kind="stable")]
-            batches += [g[i : i + self.batch_size].tolist() for i in range(0, len(g), self.batch_size)]
+            batches += [
+                g[i : i + self.batch_size].tolist() for i in range(0, len(g), self.batch_size)
+            ]
         if self.drop_last and batches and len(batches[-1]) < self.batch_size:
             batches.pop()
         if self.shuffle:

@@ -94,7 +94,9 @@ class QAHead(nn.Module):
         n = start.shape[1]
         s = batch["start_positions"].clamp(0, n)
         e = batch["end_positions"].clamp(0, n)
-        loss = (F.cross_entropy(start, s, ignore_index=n) + F.cross_entropy(end, e, ignore_index=n)) / 2
+        loss = (
+            F.cross_entropy(start, s, ignore_index=n) + F.cross_entropy(end, e, ignore_index=n)
+        ) / 2
         return loss, outputs
 
 

@@ -4,18 +4,18 @@ Each metric matches the reference scorer that XTREME's ``evaluate.py`` calls
 (google-research/xtreme). jiant's ``tasks/evaluate/core.py``, which the paper used,
 applies the same definitions:
 
-==================  ==========================================  ===================
-metric name         reference                                   ``score`` (headline)
-==================  ==========================================  ===================
-``accuracy``        ``evaluate.py: accuracy``                   accuracy
-``seqeval_f1``      ``evaluate.py: f1`` (seqeval, POS and NER)  seqeval F1
-``token_accuracy``  jiant CCG (accuracy over all tokens)        accuracy
-``squad``           ``third_party/evaluate_squad.py`` (v1.1)    (F1 + EM) / 2
-``squad_v2``        official SQuAD 2.0 ``evaluate-v2.0.py``     (F1 + EM) / 2
-``mlqa``            ``third_party/evaluate_mlqa.py``            (F1 + EM) / 2
-``bucc_f1``         ``evaluate.py: bucc_f1`` (id pairs)         F1
-``tatoeba_accuracy`` ``evaluate.py: accuracy`` on indices       accuracy
-==================  ==========================================  ===================
+====================  =========================================  ====================
+metric name           reference                                  ``score`` (headline)
+====================  =========================================  ====================
+``accuracy``          ``evaluate.py: accuracy``                  accuracy
+``seqeval_f1``        ``evaluate.py: f1`` (seqeval; POS and NER)  seqeval F1
+``token_accuracy``    jiant CCG (accuracy over all tokens)       accuracy
+``squad``             ``third_party/evaluate_squad.py`` (v1.1)   (F1 + EM) / 2
+``squad_v2``          official SQuAD 2.0 ``evaluate-v2.0.py``    (F1 + EM) / 2
+``mlqa``              ``third_party/evaluate_mlqa.py``           (F1 + EM) / 2
+``bucc_f1``           ``evaluate.py: bucc_f1`` (id pairs)        F1
+``tatoeba_accuracy``  ``evaluate.py: accuracy`` (row indices)    accuracy
+====================  =========================================  ====================
 
 Aggregation follows ``evaluate.py: evaluate``. A task score is the mean over its
 languages. For the QA tasks the task score is ``(avg_exact_match + avg_f1) / 2``
@@ -73,12 +73,15 @@ def accuracy(predictions: Sequence, references: Sequence) -> float:
 
     Raises:
         ValueError: If the lists are empty or of different lengths.
+
     """
     _check_pairs(predictions, references)
     return 100.0 * sum(p == r for p, r in zip(predictions, references)) / len(predictions)
 
 
-def token_accuracy(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+def token_accuracy(
+    predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]
+) -> float:
     """Return the accuracy over all tokens of all sentences (CCG supertagging).
 
     jiant scores CCG as plain accuracy over the flattened first-subword tags, so a long
@@ -93,6 +96,7 @@ def token_accuracy(predictions: Sequence[Sequence[str]], references: Sequence[Se
 
     Raises:
         ValueError: If the sentence counts or any sentence lengths differ.
+
     """
     _check_pairs(predictions, references)
     for i, (p, r) in enumerate(zip(predictions, references)):
@@ -122,6 +126,7 @@ def seqeval_f1(predictions: Sequence[Sequence[str]], references: Sequence[Sequen
 
     Returns:
         ``{"precision", "recall", "f1"}`` in [0, 100].
+
     """
     # Imported here: seqeval pulls in scikit-learn, which most callers of this module
     # never need.
@@ -139,7 +144,9 @@ def seqeval_f1(predictions: Sequence[Sequence[str]], references: Sequence[Sequen
         }
 
 
-def pair_f1(predictions: Sequence[tuple[str, str]], references: Sequence[tuple[str, str]]) -> Scores:
+def pair_f1(
+    predictions: Sequence[tuple[str, str]], references: Sequence[tuple[str, str]]
+) -> Scores:
     """Return precision/recall/F1 of predicted (src_id, trg_id) pairs (BUCC).
 
     Matches ``evaluate.py: bucc_f1``: both sides are sets; no correct pair gives zeros.
@@ -150,6 +157,7 @@ def pair_f1(predictions: Sequence[tuple[str, str]], references: Sequence[tuple[s
 
     Returns:
         ``{"precision", "recall", "f1"}`` in [0, 100].
+
     """
     pred, gold = {tuple(p) for p in predictions}, {tuple(r) for r in references}
     if not gold:
@@ -218,6 +226,7 @@ def squad_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]
 
     Raises:
         ValueError: On empty or misaligned inputs, or a question without gold answers.
+
     """
     return _qa_scores(predictions, references, normalize_squad)
 
@@ -248,6 +257,7 @@ def squad_v2_scores(predictions: Sequence[str], references: Sequence[Sequence[st
         ``f1`` and ``exact_match``, plus ``has_ans_f1``/``has_ans_exact_match`` and
         ``no_ans_f1``/``no_ans_exact_match`` for the groups that are non-empty (the
         official script also omits an empty group), all in [0, 100].
+
     """
     _check_pairs(predictions, references)
     groups: dict[str, list[tuple[float, float]]] = {"has_ans": [], "no_ans": []}
@@ -338,9 +348,12 @@ def normalize_mlqa(text: str, lang: str) -> str:
 
     Raises:
         ValueError: If ``lang`` is not an MLQA language.
+
     """
     if lang not in _MLQA_ARTICLES:
-        raise ValueError(f"MLQA has no normalisation for {lang!r}; allowed: {', '.join(MLQA_LANGUAGES)}")
+        raise ValueError(
+            f"MLQA has no normalisation for {lang!r}; allowed: {', '.join(MLQA_LANGUAGES)}"
+        )
     punct = unicode_punctuation()
     text = "".join(ch for ch in text.lower() if ch not in punct)
     articles = _MLQA_ARTICLES[lang]
@@ -349,7 +362,9 @@ def normalize_mlqa(text: str, lang: str) -> str:
     return " ".join(t for t in _MLQA_TOKENIZERS[lang](text) if t.strip())
 
 
-def mlqa_scores(predictions: Sequence[str], references: Sequence[Sequence[str]], lang: str) -> Scores:
+def mlqa_scores(
+    predictions: Sequence[str], references: Sequence[Sequence[str]], lang: str
+) -> Scores:
     """Return MLQA F1 and exact match with language-specific normalisation.
 
     Args:
@@ -360,6 +375,7 @@ def mlqa_scores(predictions: Sequence[str], references: Sequence[Sequence[str]],
 
     Returns:
         ``{"f1", "exact_match"}`` in [0, 100]. For ``zh`` the F1 is over characters.
+
     """
     normalize_mlqa("", lang)  # validate the language before scoring anything
     return _qa_scores(predictions, references, functools.partial(normalize_mlqa, lang=lang))
@@ -404,18 +420,23 @@ def score(metric: str, predictions: Sequence, references: Sequence, lang: str = 
 
     Raises:
         KeyError: If ``metric`` is unknown (the message lists the allowed names).
+
     """
     try:
         fn = METRICS[metric]
     except KeyError:
-        raise KeyError(f"unknown metric {metric!r}; allowed: {', '.join(sorted(METRICS))}") from None
+        raise KeyError(
+            f"unknown metric {metric!r}; allowed: {', '.join(sorted(METRICS))}"
+        ) from None
     return fn(predictions, references, lang)
 
 
 # --------------------------------------------------------------------------- aggregation
 
 
-def task_average(per_lang: Mapping[str, Mapping[str, float]], exclude: tuple[str, ...] = ()) -> Scores:
+def task_average(
+    per_lang: Mapping[str, Mapping[str, float]], exclude: tuple[str, ...] = ()
+) -> Scores:
     """Average per-language scores into a task score (XTREME ``avg_*``).
 
     Every language passed in counts, English included (XTREME's ``TASK2LANGS`` include
@@ -431,10 +452,13 @@ def task_average(per_lang: Mapping[str, Mapping[str, float]], exclude: tuple[str
 
     Raises:
         ValueError: If no language is left or ``"score"`` is missing somewhere.
+
     """
     kept = {lg: s for lg, s in per_lang.items() if lg not in exclude}
     if not kept:
-        raise ValueError(f"no languages to average (given {sorted(per_lang)}, excluded {list(exclude)})")
+        raise ValueError(
+            f"no languages to average (given {sorted(per_lang)}, excluded {list(exclude)})"
+        )
     missing = sorted(lg for lg, s in kept.items() if "score" not in s)
     if missing:
         raise ValueError(f"languages without a 'score' entry: {', '.join(missing)}")
@@ -452,10 +476,13 @@ def xtreme_score(task_scores: Mapping[str, float], allow_partial: bool = False) 
     Raises:
         ValueError: If a task name is unknown, tasks are missing (unless
             ``allow_partial``), or no task is given.
+
     """
     unknown = sorted(set(task_scores) - set(xtreme.TARGET_TASKS))
     if unknown:
-        raise ValueError(f"unknown target tasks {unknown}; allowed: {', '.join(xtreme.TARGET_TASKS)}")
+        raise ValueError(
+            f"unknown target tasks {unknown}; allowed: {', '.join(xtreme.TARGET_TASKS)}"
+        )
     missing = [t for t in xtreme.TARGET_TASKS if t not in task_scores]
     if missing and not allow_partial:
         raise ValueError(f"XTREME score needs all 9 tasks; missing: {', '.join(missing)}")

@@ -202,9 +202,7 @@ def _print(line: str) -> None:
 
 def format_step(s: StepResult) -> str:
     """One line per step: phase, run, outcome, reason, elapsed."""
-    return (
-        f"{s.run.phase:<12} {s.run.name[:48]:<48} {s.outcome:<8} {s.elapsed_s:7.1f}s  {s.reason}"
-    )
+    return f"{s.run.phase:<12} {s.run.name[:48]:<48} {s.outcome:<8} {s.elapsed_s:7.1f}s  {s.reason}"
 
 
 def execute_run(run: runs.Run, resumed: bool) -> tuple[bool, str, str | None]:
@@ -254,6 +252,20 @@ def _error_line(e: Exception) -> str:
     return text[-1] if text else type(e).__name__
 
 
+def decide(run: runs.Run, retry_failed: bool) -> tuple[str, str]:
+    """What to do with a run: ``skip`` / ``fail`` (failed before) / ``run`` / ``resume``."""
+    st, why = runs.state(run)
+    if st == "done":
+        return "skip", why
+    if st == "failed" and not retry_failed:
+        return "fail", f"failed earlier: {why} (use --retry-failed)"
+    if st == "partial":
+        return "resume", why
+    if st == "failed":
+        return "run", f"retrying: {why}"
+    return "run", why
+
+
 def execute(
     plan_: list[runs.Run],
     *,
@@ -261,17 +273,19 @@ def execute(
     only_phase: str | None = None,
     runner=None,
 ) -> Summary:
-    """Run every step of a plan in order, skipping finished runs.
+    """Run every step of a plan in order (one process), skipping finished runs.
 
     Args:
         plan_: Runs in topological order (``plan``).
         retry_failed: Re-queue runs that failed in an earlier invocation.
-        only_phase: Execute only this phase (others are reported as skipped if done).
+        only_phase: Execute only this phase; unfinished runs of other phases block their
+            dependants.
         runner: Callable ``(run, resumed) -> (ok, reason, log)``; defaults to
             ``execute_run`` (tests inject failures here).
 
     Returns:
         The summary of this invocation.
+
     """
     runner = runner or execute_run
     summary = Summary()
@@ -279,36 +293,40 @@ def execute(
     for run in plan_:
         t0 = time.time()
         if any(d.run_id in bad for d in run.deps):
-            step = StepResult(run, "blocked", "an upstream run failed")
+            step = StepResult(run, "blocked", "an upstream run did not finish")
             bad.add(run.run_id)
         elif only_phase and run.phase != only_phase:
-            st, why = runs.state(run)
-            if st != "done":
+            if not runs.is_done(run.dir):
                 bad.add(run.run_id)
             continue
         else:
-            st, why = runs.state(run)
-            if st == "done":
+            action, why = decide(run, retry_failed)
+            if action == "skip":
                 step = StepResult(run, "skipped", why)
-            elif st == "failed" and not retry_failed:
-                step = StepResult(run, "FAILED", f"failed earlier: {why} (use --retry-failed)")
+            elif action == "fail":
+                step = StepResult(run, "FAILED", why)
                 bad.add(run.run_id)
             else:
-                resumed = st == "partial"
+                resumed = action == "resume"
                 ok, reason, log = runner(run, resumed)
                 outcome = ("resumed" if resumed else "ran") if ok else "FAILED"
-                why = why if ok else reason
-                step = StepResult(run, outcome, why, time.time() - t0, log)
+                step = StepResult(run, outcome, why if ok else reason, 0.0, log)
                 if not ok:
                     bad.add(run.run_id)
         step.elapsed_s = time.time() - t0
         summary.steps.append(step)
         _print(format_step(step))
+    report_failures(summary)
+    return summary
+
+
+def report_failures(summary: Summary) -> None:
+    """End-of-sweep list of failures with reason and log path."""
     if summary.failures:
         _print(f"\n{len(summary.failures)} run(s) did not finish:")
         for s in summary.failures:
-            _print(f"  {s.run.phase}/{s.run.run_id}: {s.reason}" + (f"  log: {s.log}" if s.log else ""))
-    return summary
+            log = f"  log: {s.log}" if s.log else ""
+            _print(f"  {s.run.phase}/{s.run.run_id}: {s.reason}{log}")
 
 
 def status_lines(plan_: list[runs.Run]) -> list[str]:

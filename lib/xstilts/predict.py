@@ -30,7 +30,7 @@ _LABEL_KEYS = ("labels", "start_positions", "end_positions")
 
 
 def _run_head(model, head, feats, pad_id, batch_size) -> list[dict[str, np.ndarray]]:
-    """Return per-feature head outputs (numpy, trimmed to the feature's length)."""
+    """Return per-feature head outputs (numpy, padded to the batch's length)."""
     lengths = np.asarray(feats["length"])
     order = np.argsort(-lengths, kind="stable")
     cols = [c for c in TENSOR_COLUMNS if c in feats.column_names and c not in _LABEL_KEYS]
@@ -138,7 +138,7 @@ def predict(
     batch_size: int = 32,
     max_seq_len: int | None = None,
     head: str | None = None,
-    doc_stride: int = 128,
+    doc_stride: int | None = None,
     max_answer_len: int = 30,
     n_best: int = 20,
     allow_null: bool | None = None,
@@ -153,7 +153,7 @@ def predict(
         batch_size: Examples per inference batch.
         max_seq_len: Tokens per sequence (default ``task_spec.max_seq_len``).
         head: Head to use (default ``task_spec.name``; e.g. ``"mnli"`` for XNLI).
-        doc_stride: Overlap of QA windows.
+        doc_stride: Overlap of QA windows (default as in ``featurize``).
         max_answer_len: Longest QA answer in tokens.
         n_best: Start/end candidates per QA window.
         allow_null: Whether QA may answer "" (default: ``task_spec.metric == "squad_v2"``).
@@ -164,7 +164,9 @@ def predict(
     rows = list(rows)
     if not rows:
         return []
-    feats = featurize(rows, task_spec, tokenizer, max_seq_len, doc_stride=doc_stride)
+    feats = featurize(
+        rows, task_spec, tokenizer, max_seq_len, doc_stride=doc_stride, progress=False
+    )
     pad_id = tokenizer.pad_token_id
     outs = _run_head(model, head or task_spec.name, feats, pad_id, batch_size)
     opts = {

@@ -217,7 +217,11 @@ def main_rows(bundle: Bundle) -> list[dict]:
             for mode in mode_order(gains.loc[gains["setting"] == setting, "mode"]):
                 if (model, setting, mode) not in cells:
                     continue
-                avg = avgs.loc[(model, setting, mode)] if (model, setting, mode) in avgs.index else None
+                avg = (
+                    avgs.loc[(model, setting, mode)]
+                    if (model, setting, mode) in avgs.index
+                    else None
+                )
                 rows.append(
                     dict(
                         model=model,
@@ -258,7 +262,8 @@ def language_tables(bundle: Bundle) -> dict[str, pd.DataFrame]:
             (m, s, md)
             for m in bundle.models
             for s in bundle.settings
-            for md in MODE_ORDER + tuple(sorted(set(table.index.get_level_values(2)) - set(MODE_ORDER)))
+            for md in MODE_ORDER
+            + tuple(sorted(set(table.index.get_level_values(2)) - set(MODE_ORDER)))
             if (m, s, md) in table.index
         ]
         tables[task] = table.loc[order]
@@ -338,6 +343,7 @@ def draw_gain_heatmap(matrix: pd.DataFrame, title: str, path: Path) -> Path:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    matrix = matrix.round(1) + 0.0  # annotations: no "-0.0"
     limit = max(1.0, float(matrix.abs().max().max()) if matrix.size else 1.0)
     width = 1.6 + 0.75 * max(3, matrix.shape[1])
     height = 1.2 + 0.42 * max(3, matrix.shape[0])
@@ -373,7 +379,9 @@ def _heatmaps(bundle: Bundle, out_dir: Path) -> list[dict]:
         if matrix.empty:
             continue
         png = draw_gain_heatmap(
-            matrix, f"{model}: gain per target task (English mode)", out_dir / f"gains_{slug(model)}.png"
+            matrix,
+            f"{model}: gain per target task (English mode)",
+            out_dir / f"gains_{slug(model)}.png",
         )
         figures.append(dict(model=model, src=png.name))
     return figures
@@ -388,11 +396,16 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{float(value):.{digits}f}"
 
 
+def signed_text(value: float, digits: int = 1) -> str:
+    """Format with an explicit sign; a value that rounds to zero prints as ``+0.0``, not ``-0.0``."""
+    rounded = round(float(value), digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{rounded:+.{digits}f}"
+
+
 def _signed(value: Any, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    text = f"{float(value):+.{digits}f}"
-    return text.replace("-", "−")  # typographic minus
+    return signed_text(value, digits).replace("-", "−")  # typographic minus
 
 
 def _gain_style(value: Any, scale: float = 10.0) -> str:
@@ -422,9 +435,11 @@ def _link(html_path: str, bundle: Bundle, out_dir: Path) -> tuple[str, bool]:
     # `html_path` is relative to one of: the index folder, the bundle, the run store.
     # The first that exists wins; the link is written relative to the index folder.
     path = Path(html_path)
-    candidates = [path] if path.is_absolute() else [
-        out_dir / path, bundle.root / path, paths.runs_root() / path
-    ]
+    candidates = (
+        [path]
+        if path.is_absolute()
+        else [out_dir / path, bundle.root / path, paths.runs_root() / path]
+    )
     for candidate in candidates:
         if candidate.is_file():
             return Path(os.path.relpath(candidate.resolve(), out_dir.resolve())).as_posix(), True
@@ -437,7 +452,9 @@ def _run_links(bundle: Bundle, out_dir: Path) -> list[dict]:
     links = []
     for row in bundle.runs.itertuples():
         href, exists = _link(str(row.html_path), bundle, out_dir)
-        links.append(dict(phase=row.phase, run_id=row.run_id, title=row.title, href=href, exists=exists))
+        links.append(
+            dict(phase=row.phase, run_id=row.run_id, title=row.title, href=href, exists=exists)
+        )
     return links
 
 
@@ -474,7 +491,9 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
                 for (s, m), g in pub.groupby(["setting", "mode"])
             ],
         )
-        published["rows"].sort(key=lambda r: (setting_order(pub["setting"]).index(r["setting"]), r["mode"]))
+        published["rows"].sort(
+            key=lambda r: (setting_order(pub["setting"]).index(r["setting"]), r["mode"])
+        )
     return dict(
         bundle=bundle,
         prov=bundle.provenance,

@@ -102,6 +102,7 @@ def check(phase: str, values: dict):
 
     Raises:
         ValueError: If a value has the wrong type or ``run_dir`` is empty.
+
     """
     cls = PHASE_PARAMS[phase]
     kwargs = {}

@@ -80,6 +80,7 @@ class Run:
         params: Notebook parameters, except ``run_dir`` and upstream folders.
         deps: Upstream runs this run reads from.
         notebook: The notebook file to execute.
+
     """
 
     phase: str
@@ -210,7 +211,11 @@ def mark_done(run_dir: Path, elapsed_s: float, resumed: bool) -> None:
     """Write the ``DONE`` stamp, the last file of a finished run."""
     io.atomic_write_json(
         Path(run_dir) / STAMP,
-        {"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "elapsed_s": elapsed_s, "resumed": resumed},
+        {
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "elapsed_s": elapsed_s,
+            "resumed": resumed,
+        },
     )
 
 
@@ -218,8 +223,11 @@ def mark_failed(run_dir: Path, reason: str, log: Path | None) -> None:
     """Record a failure with its reason and the log path; the sweep goes on."""
     io.atomic_write_json(
         Path(run_dir) / FAILED,
-        {"reason": reason, "log": str(log) if log else None,
-         "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
+        {
+            "reason": reason,
+            "log": str(log) if log else None,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        },
     )
 
 

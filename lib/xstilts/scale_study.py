@@ -182,9 +182,7 @@ def compute_gaps(
     return gaps[columns].sort_values(columns[:9], ignore_index=True)
 
 
-def _cell_table(
-    frame: pd.DataFrame, units: list[str]
-) -> tuple[np.ndarray, np.ndarray | None, pd.DataFrame]:
+def _cell_table(frame: pd.DataFrame, units: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     """Pivot one group into a [unit, seed] array plus per-row task strata."""
     if frame.duplicated(units + ["seed"]).any():
         raise ValueError(
@@ -195,7 +193,7 @@ def _cell_table(
     strata = None
     if "task" in units:
         strata = wide.index.get_level_values("task").to_numpy()
-    return wide.to_numpy(dtype=float), strata, wide
+    return wide.to_numpy(dtype=float), strata
 
 
 def _sign_flip_weights(strata: np.ndarray | None, n_rows: int) -> np.ndarray:
@@ -251,9 +249,11 @@ def summarise_gaps(
     if "baseline" not in by:
         by = [*by, "baseline"]
     units = [c for c in ("task", "lang") if c not in by]
+    # A failed run has a NaN score; it must not count as an observed language or seed.
+    gaps = gaps[gaps["gap"].notna()]
     rows = []
     for key, frame in gaps.groupby(by, sort=True, dropna=False):
-        table, strata, wide = _cell_table(frame, units) if units else _single_unit(frame)
+        table, strata = _cell_table(frame, units) if units else _single_unit(frame)
         mean, lo, hi = hierarchical_bootstrap_ci(table, n_boot, ci, seed, strata=strata)
         row_means = np.nanmean(table, axis=1)
         p = sign_flip_test(row_means, seed=seed, weights=_sign_flip_weights(strata, len(table)))
@@ -294,11 +294,11 @@ def summarise_gaps(
     return out
 
 
-def _single_unit(frame: pd.DataFrame) -> tuple[np.ndarray, None, pd.DataFrame]:
+def _single_unit(frame: pd.DataFrame) -> tuple[np.ndarray, None]:
     # ``by`` already fixes task and language: the only replication left is seeds.
     if frame["seed"].duplicated().any():
         raise ValueError("several gaps per seed inside one summary cell; refine `by`")
-    return frame["gap"].to_numpy(dtype=float)[None, :], None, frame
+    return frame["gap"].to_numpy(dtype=float)[None, :], None
 
 
 def per_language_table(gaps: pd.DataFrame) -> pd.DataFrame:
@@ -383,14 +383,23 @@ def scale_trend(
 
     """
     by = list(by)
+    gaps = gaps[gaps["gap"].notna()]
     rows = []
     for key, frame in gaps.groupby(by, sort=True, dropna=False):
+        task_sets = frame.groupby("model")["task"].agg(frozenset)
+        if task_sets.nunique() > 1:
+            # Family means over different task sets are not comparable across scales.
+            warnings.warn(
+                f"scale_trend {dict(zip(by, key, strict=True))}: models cover different "
+                f"tasks ({ {m: sorted(t) for m, t in task_sets.items()} })",
+                stacklevel=2,
+            )
         scales = frame[["model", "params_m"]].drop_duplicates().sort_values("params_m")
         x = np.log10(scales["params_m"].to_numpy(dtype=float))
         points, reps = [], []
         for i, (model, params) in enumerate(scales.itertuples(index=False)):
             cell = frame[(frame["model"] == model) & (frame["params_m"] == params)]
-            table, strata, _ = _cell_table(cell, ["task", "lang"])
+            table, strata = _cell_table(cell, ["task", "lang"])
             # Distinct streams per scale: a shared stream would correlate the replicates.
             point, dist = hierarchical_bootstrap_distribution(
                 table, n_boot, seed + 1000 * i, strata=strata
@@ -399,9 +408,9 @@ def scale_trend(
             reps.append(dist)
         row = {**dict(zip(by, key, strict=True)), "n_scales": len(scales)}
         row["models"] = ", ".join(scales["model"])
-        if len(scales) < 2 or np.ptp(x) == 0:
+        if len(scales) < 2 or np.ptp(x) == 0 or not np.all(np.isfinite(points)):
             row.update(slope=math.nan, ci_lo=math.nan, ci_hi=math.nan, p=math.nan)
-            row["statement"] = "no trend can be estimated (fewer than two model sizes)"
+            row["statement"] = "no trend can be estimated (fewer than two model sizes with data)"
             rows.append(row)
             continue
         xc = x - x.mean()
@@ -415,6 +424,9 @@ def scale_trend(
         n = rep_slopes.size
         p = min(1.0, 2 * min(np.sum(rep_slopes <= 0) + 1, np.sum(rep_slopes >= 0) + 1) / (n + 1))
         mode, baseline = row.get("mode", "treatment"), row.get("baseline", "baseline")
+        # "Grows" reads as "gets larger in size"; that is only true of a rising slope when
+        # the gap is non-negative at every scale. Otherwise name the signed change.
+        up, down = ("grows", "shrinks") if min(points) >= 0 else ("increases", "decreases")
         sentence = describe_difference(
             slope,
             lo,
@@ -423,8 +435,8 @@ def scale_trend(
             unit="points per 10x parameters",
             alpha=alpha,
             ci=ci,
-            positive=f"the gap ({mode} minus {baseline}) grows with scale by",
-            negative=f"the gap ({mode} minus {baseline}) shrinks with scale by",
+            positive=f"the gap ({mode} minus {baseline}) {up} with scale by",
+            negative=f"the gap ({mode} minus {baseline}) {down} with scale by",
             null="no significant trend with scale",
             estimate_name="slope",
             p_label="bootstrap p",
@@ -447,8 +459,9 @@ def plot_gap_vs_scale(
     """Plot gap vs parameter count (log x axis), one panel per task family.
 
     Hue is the comparison (mode minus baseline); error bars are the summary's interval;
-    a solid line marks zero; the English-only vs ``none`` comparison is dashed. Tick labels carry the model names and sizes. Rows of panels
-    are settings when the summary holds several.
+    a solid line marks zero; the English-only vs ``none`` comparison is dashed. Tick
+    labels carry short model names and sizes. Rows of panels are settings when the
+    summary holds several.
 
     Args:
         summary: Output of :func:`summarise_gaps` with ``panel`` among its columns (the

@@ -72,26 +72,70 @@ BEST = "best"
 class TrainConfig:
     """Hyper-parameters and bookkeeping of one training run (paper A.1/A.2 defaults)."""
 
-    lr: float = field(default=1e-5, metadata={"help": "Peak learning rate (paper: 1e-5 phase ii, 5e-6 with MLM, 3e-6 phase iii)."})
-    warmup_ratio: float = field(default=0.1, metadata={"help": "Fraction of steps with linear warm-up (paper: 10%)."})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW decay; not applied to biases and LayerNorm weights."})
-    epochs: float = field(default=2.0, metadata={"help": "Passes over the (capped) training data; ignored if max_steps > 0."})
-    max_steps: int = field(default=0, metadata={"help": "Optimizer steps; 0 derives them from epochs."})
-    batch_size: int = field(default=32, metadata={"help": "Examples per micro-batch (all processes together)."})
-    task_batch_sizes: dict[str, int] = field(default_factory=dict, metadata={"help": "Per-task batch size override (paper's mixed multi-task batches)."})
+    lr: float = field(
+        default=1e-5,
+        metadata={
+            "help": "Peak learning rate (paper: 1e-5 phase ii, 5e-6 with MLM, 3e-6 phase iii)."
+        },
+    )
+    warmup_ratio: float = field(
+        default=0.1, metadata={"help": "Fraction of steps with linear warm-up (paper: 10%)."}
+    )
+    weight_decay: float = field(
+        default=0.01, metadata={"help": "AdamW decay; not applied to biases and LayerNorm weights."}
+    )
+    epochs: float = field(
+        default=2.0,
+        metadata={"help": "Passes over the (capped) training data; ignored if max_steps > 0."},
+    )
+    max_steps: int = field(
+        default=0, metadata={"help": "Optimizer steps; 0 derives them from epochs."}
+    )
+    batch_size: int = field(
+        default=32, metadata={"help": "Examples per micro-batch (all processes together)."}
+    )
+    task_batch_sizes: dict[str, int] = field(
+        default_factory=dict,
+        metadata={"help": "Per-task batch size override (paper's mixed multi-task batches)."},
+    )
     grad_accum: int = field(default=1, metadata={"help": "Micro-batches per optimizer step."})
-    max_seq_len: int = field(default=128, metadata={"help": "Recorded for the report; featurisation applies it."})
-    eval_every: int = field(default=0, metadata={"help": "Evaluate every N steps; 0 = at the end only."})
-    early_stopping_patience: int = field(default=0, metadata={"help": "Stop after N evaluations without improvement; 0 = never."})
-    dev_subset: int = field(default=500, metadata={"help": "Dev examples per task and language used for selection and curves (paper: first 500)."})
+    max_seq_len: int = field(
+        default=128, metadata={"help": "Recorded for the report; featurisation applies it."}
+    )
+    eval_every: int = field(
+        default=0, metadata={"help": "Evaluate every N steps; 0 = at the end only."}
+    )
+    early_stopping_patience: int = field(
+        default=0, metadata={"help": "Stop after N evaluations without improvement; 0 = never."}
+    )
+    dev_subset: int = field(
+        default=500,
+        metadata={
+            "help": "Dev examples per task and language used for selection and curves (paper: first 500)."
+        },
+    )
     seed: int = field(default=0, metadata={"help": "Seed of data order, task draws and dropout."})
-    freeze_embeddings: bool = field(default=False, metadata={"help": "Freeze the word-embedding matrix (cheap optimizer on big vocabularies)."})
+    freeze_embeddings: bool = field(
+        default=False,
+        metadata={
+            "help": "Freeze the word-embedding matrix (cheap optimizer on big vocabularies)."
+        },
+    )
     bf16: bool = field(default=False, metadata={"help": "bf16 autocast; used on CUDA only."})
-    checkpoint_every: int = field(default=0, metadata={"help": "Write a resumable checkpoint every N steps; 0 = at the end only."})
-    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm; 0 disables."})
-    multitask_cap: int = field(default=2**17, metadata={"help": "K of examples-proportional sampling (paper: 2^17)."})
+    checkpoint_every: int = field(
+        default=0,
+        metadata={"help": "Write a resumable checkpoint every N steps; 0 = at the end only."},
+    )
+    max_grad_norm: float = field(
+        default=1.0, metadata={"help": "Gradient clipping norm; 0 disables."}
+    )
+    multitask_cap: int = field(
+        default=2**17, metadata={"help": "K of examples-proportional sampling (paper: 2^17)."}
+    )
     log_every: int = field(default=50, metadata={"help": "Log loss and examples/s every N steps."})
-    deterministic: bool = field(default=True, metadata={"help": "torch.use_deterministic_algorithms (warn only)."})
+    deterministic: bool = field(
+        default=True, metadata={"help": "torch.use_deterministic_algorithms (warn only)."}
+    )
     progress: bool = field(default=True, metadata={"help": "Show a tqdm progress bar."})
 
 
@@ -296,7 +340,11 @@ def save_checkpoint(run_dir: Path, model, optimizer, scheduler, state: dict) -> 
     task-draw state, RNG scalars, scheduler state, ...).
     """
     run_dir = Path(run_dir)
-    final, tmp, old = (run_dir / CHECKPOINT, run_dir / f"{CHECKPOINT}.tmp", run_dir / f"{CHECKPOINT}.old")
+    final, tmp, old = (
+        run_dir / CHECKPOINT,
+        run_dir / f"{CHECKPOINT}.tmp",
+        run_dir / f"{CHECKPOINT}.old",
+    )
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_model(model, str(tmp / "model.safetensors"))
@@ -337,7 +385,9 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
     path = Path(path)
     load_model(model, str(path / "model.safetensors"))
     opt_meta = json.loads((path / "optimizer.json").read_text())
-    optimizer.load_state_dict(_join_optimizer(load_file(str(path / "optimizer.safetensors")), opt_meta))
+    optimizer.load_state_dict(
+        _join_optimizer(load_file(str(path / "optimizer.safetensors")), opt_meta)
+    )
     state = json.loads((path / "trainer_state.json").read_text())
     scheduler.load_state_dict(state.pop("scheduler"))
     _restore_rng(state.pop("rng"), load_file(str(path / "rng.safetensors")))
@@ -560,7 +610,13 @@ def train(
         state["train_s"] += dt
         _report(bar, cfg, state, log)
         if on_step is not None:
-            on_step({"step": state["step"], "loss": state["loss_trace"][-1], "time": time.perf_counter()})
+            on_step(
+                {
+                    "step": state["step"],
+                    "loss": state["loss_trace"][-1],
+                    "time": time.perf_counter(),
+                }
+            )
         stop = False
         if dev_sets and cfg.eval_every and state["step"] % cfg.eval_every == 0:
             stop = evaluate()
@@ -568,7 +624,11 @@ def train(
             status = "early_stopped"
             reason = f"no dev improvement in {cfg.early_stopping_patience} evaluations"
             break
-        if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and state["step"] < total:
+        if (
+            cfg.checkpoint_every
+            and state["step"] % cfg.checkpoint_every == 0
+            and state["step"] < total
+        ):
             checkpoint()
     if bar is not None:
         bar.close()

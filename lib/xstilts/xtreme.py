@@ -350,3 +350,36 @@ def task(name: str) -> TaskSpec:
         return TASKS[name]
     except KeyError:
         raise KeyError(f"unknown task {name!r}; allowed: {', '.join(sorted(TASKS))}") from None
+
+
+# English training-set sizes for cost estimates (paper v1 Table 1; MNLI from the XNLI row).
+# squad_v2 and mnli-alone sizes are not in the paper (paper-facts §1.3): squad_v2 is the
+# public SQuAD 2.0 train size, marked as an estimate.
+TRAIN_SIZES: dict[str, int] = {
+    "anli": 1_104_934,
+    "mnli": 392_702,
+    "qqp": 363_846,
+    "squad_v1": 87_599,
+    "squad_v2": 130_319,  # estimate (not in the paper)
+    "hellaswag": 39_905,
+    "ccg": 38_015,
+    "cosmosqa": 25_588,
+    "commonsenseqa": 9_741,
+    "pawsx": 49_401,
+    "udpos": 21_253,
+    "panx": 20_000,
+    "tydiqa": 3_696,
+    "mlm": 2_000_000,
+}
+# Approximate test examples per language for evaluation cost (v1 Table 1 ranges, midpoints).
+EVAL_SIZES: dict[str, int] = {
+    "xnli": 5_010,
+    "pawsx": 2_000,
+    "udpos": 2_000,
+    "panx": 5_000,
+    "xquad": 1_190,
+    "mlqa": 5_000,
+    "tydiqa": 1_000,
+    "bucc2018": 20_000,
+    "tatoeba": 2_000,
+}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
 from xstilts import metrics, xtreme
-
 
 # --------------------------------------------------------------------------- labels
 
@@ -115,7 +113,12 @@ def test_squad_v2_no_answer_semantics():
 
 def test_squad_v2_omits_an_empty_group():
     s = metrics.squad_v2_scores(["x"], [["x"]])
-    assert s == {"f1": 100.0, "exact_match": 100.0, "has_ans_f1": 100.0, "has_ans_exact_match": 100.0}
+    assert s == {
+        "f1": 100.0,
+        "exact_match": 100.0,
+        "has_ans_f1": 100.0,
+        "has_ans_exact_match": 100.0,
+    }
 
 
 # --------------------------------------------------------------------------- MLQA
@@ -135,7 +138,9 @@ def test_mlqa_german_articles():
     assert s == pytest.approx({"f1": 200 / 3, "exact_match": 0.0})
     # The English rule does not know "den"/"ein": [den, hund] vs [ein, großer, hund]
     # -> P 1/2, R 1/3, F1 = 2*(1/6) / (5/6) = 2/5
-    assert metrics.mlqa_scores(["den Hund"], [["ein großer Hund"]], "en")["f1"] == pytest.approx(40.0)
+    assert metrics.mlqa_scores(["den Hund"], [["ein großer Hund"]], "en")["f1"] == pytest.approx(
+        40.0
+    )
 
 
 def test_mlqa_vietnamese_and_hindi():
@@ -160,7 +165,9 @@ def test_mlqa_chinese_mixed_segmentation():
     s = metrics.mlqa_scores(["北京大学"], [["北京"]], "zh")
     assert s == pytest.approx({"f1": 200 / 3, "exact_match": 0.0})
     # the QA headline score is (F1 + EM) / 2 = (66.67 + 0) / 2
-    assert metrics.score("mlqa", ["北京大学"], [["北京"]], lang="zh")["score"] == pytest.approx(100 / 3)
+    assert metrics.score("mlqa", ["北京大学"], [["北京"]], lang="zh")["score"] == pytest.approx(
+        100 / 3
+    )
     # whitespace tokenisation (SQuAD) sees one token on each side and no overlap
     assert metrics.squad_scores(["北京大学"], [["北京"]])["f1"] == 0.0
 

@@ -30,19 +30,34 @@ def test_shipped_profiles_validate(name):
 BAD = [
     # (mutation, expected fragments of the message)
     (lambda d: d.update(seedz=[0]), ["unknown key 'seedz'", "allowed keys here"]),
-    (lambda d: d["intermediate"]["train"].update(learning_rate=1e-5), ["intermediate.train.learning_rate"]),
+    (
+        lambda d: d["intermediate"]["train"].update(learning_rate=1e-5),
+        ["intermediate.train.learning_rate"],
+    ),
     (lambda d: d["intermediate"]["train"].update(lr=-1e-5), ["intermediate.train.lr", "> 0"]),
     (lambda d: d["intermediate"]["train"].update(lr="fast"), ["intermediate.train.lr", "number"]),
-    (lambda d: d["target"].update(tasks=["xnlii"]), ["target.tasks", "'xnlii'", "allowed", "pawsx"]),
-    (lambda d: d["intermediate"].update(tasks=["squad"]), ["intermediate.tasks", "'squad'", "squad_v1"]),
+    (
+        lambda d: d["target"].update(tasks=["xnlii"]),
+        ["target.tasks", "'xnlii'", "allowed", "pawsx"],
+    ),
+    (
+        lambda d: d["intermediate"].update(tasks=["squad"]),
+        ["intermediate.tasks", "'squad'", "squad_v1"],
+    ),
     (lambda d: d["data"].update(languages=[]), ["data.languages is empty"]),
     (lambda d: d["data"].update(languages=["klingon"]), ["data.languages", "'klingon'", "allowed"]),
     (lambda d: d.update(seeds=[]), ["seeds must be a non-empty list"]),
     (lambda d: d.update(seeds=[0, 0]), ["duplicates"]),
     (lambda d: d.update(models=[]), ["models must list at least one encoder"]),
     (lambda d: d["target"]["train"].update(batch_size=0), ["target.train.batch_size", ">= 1"]),
-    (lambda d: d["target"]["train"].update(batch_size=True), ["target.train.batch_size", "integer"]),
-    (lambda d: d["intermediate"].update(modes=["bilingual"]), ["intermediate.modes", "'bilingual'", "english+mlm"]),
+    (
+        lambda d: d["target"]["train"].update(batch_size=True),
+        ["target.train.batch_size", "integer"],
+    ),
+    (
+        lambda d: d["intermediate"].update(modes=["bilingual"]),
+        ["intermediate.modes", "'bilingual'", "english+mlm"],
+    ),
     (lambda d: d["intermediate"].update(modes=["translated"]), ["translated_languages is empty"]),
     (lambda d: d["compute"].update(executor="kubernetes"), ["compute.executor", "slurm"]),
     (lambda d: d["data"].update(source="hub"), ["data.source", "mini"]),

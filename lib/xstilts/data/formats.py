@@ -285,7 +285,12 @@ def read_token_tag(path: Path, lang: str) -> list[dict]:
         for i, ln in enumerate(nonblank):
             text, tags = ln.split("\t")
             rows.append(
-                {"id": f"{path.stem}-{i}", "lang": lang, "tokens": text.split(), "tags": tags.split()}
+                {
+                    "id": f"{path.stem}-{i}",
+                    "lang": lang,
+                    "tokens": text.split(),
+                    "tags": tags.split(),
+                }
             )
         return rows
     prefix = f"{lang}:"  # PAN-X prefixes every token with its language ("en:Paris")
@@ -322,6 +327,7 @@ def squad_rows(data: dict, lang: str, where: str, id_filter=None) -> list[dict]:
     Returns:
         Rows with ``answers = {"text": [...], "answer_start": [...]}``; SQuAD 2.0
         unanswerable questions (``is_impossible``) get empty lists.
+
     """
     rows, bad, stripped = [], 0, 0
     for article in data["data"]:
@@ -468,6 +474,7 @@ def read_bucc(src: Path, trg: Path, gold: Path | None, lang: str) -> tuple[list[
     Returns:
         ``(rows, gold_rows)``: ``side`` src rows then trg rows, and the gold pairs (empty when
         the gold file is absent, as for XTREME's test split).
+
     """
     rows = [{"id": i, "lang": lang, "side": "src", "text": t} for i, t in _id_text(src)]
     rows += [{"id": i, "lang": lang, "side": "trg", "text": t} for i, t in _id_text(trg)]
@@ -484,6 +491,7 @@ def read_tatoeba(src: Path, eng: Path, lang: str, labels: Path | None = None) ->
             ``labels[k]`` is the original line of its k-th sentence.
         lang: Our 2-letter language code.
         labels: jiant's ``<lang>-en.labels`` file, or None for aligned files.
+
     """
     s = [ln.strip() for ln in _lines(src)]
     e = [ln.strip() for ln in _lines(eng)]

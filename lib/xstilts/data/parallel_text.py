@@ -98,24 +98,39 @@ SCRIPTS: dict[str, str] = {
 # Removed from both sides: HTML/XML tags, printf and Python format placeholders.
 _TAG = re.compile(r"<[^<>]{1,80}>")
 _PLACEHOLDER = re.compile(
-    r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]"  # %(name)s
-    r"|%\d+\$[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]"  # %1$s
-    r"|%[-#0 +]*\d*(?:\.\d+)?(?:l{1,2}|h|z)?[sdifuxXeEgGcp]"  # %s %d %.2f %lu
+    r"%%"  # an escaped percent sign: kept as "%"
+    r"|%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]"  # %(name)s
+    r"|%\d+\$[-#0+]*\d*(?:\.\d+)?[a-zA-Z]"  # %1$s
+    r"|%[-#0+]*\d*(?:\.\d+)?(?:l{1,2}|h|z)?[sdifuxXeEgGcp]"  # %s %d %.2f %lu (no space flag: "50% sure")
     r"|\{[^{}]{0,40}\}"  # {0} {name}
 )
 # GTK mnemonics: "_Open" in English, "打开(_O)" in CJK translations.
 _MNEMONIC_SUFFIX = re.compile(r"\s*[(（]_[^)）]{1,2}[)）]")
 _MNEMONIC = re.compile(r"(?<!_)_(?=[^\W_])")
 _HOLE = "\x00"
+_HOLE_RUN = re.compile(r"\x00(?:\s*\x00)+")
 _HOLE_BEFORE_PUNCT = re.compile(r" ?\x00+ ?(?=[.,;:!?)\]。、，：；！？])")
 # Quotes or brackets left empty once a placeholder inside them is gone: “” «» „“ () ...
-_EMPTY_PAIR = re.compile(r"(“\s*”|„\s*[“”]|«\s*»|‘\s*’|\"\s*\"|'\s*'|「\s*」|『\s*』|《\s*》|\(\s*\)|\[\s*\])")
+_EMPTY_PAIR = re.compile(
+    "|".join(
+        f"{re.escape(o)}[\\s\x00]*{re.escape(c)}"
+        for o, c in ("“”", "„“", "„”", "«»", "»«", "‘’", "‚‘", '""', "''", "「」", "『』", "《》", "()", "（）", "[]")
+    )
+)
 _SPACE = re.compile(r"\s+")
+# Chinese and Japanese put no spaces between words: a hole between two such characters
+# closes up instead of becoming a space (Korean is not included: it spaces its words).
+_CJK = "\u3000-\u30ff\u3400-\u9fff\uff00-\uffef"
+_CJK_HOLE = re.compile(f"(?<=[{_CJK}])\\s*\x00\\s*(?=[{_CJK}])")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 def clean_text(text: str, gui: bool = False) -> str:
     """Strip placeholders, tags and mnemonics from a UI string, keeping the sentence.
+
+    Removed pieces first become a marker ("hole") so that the spacing around them can be
+    repaired in one place: quotes left empty vanish, a hole before punctuation or between two
+    Chinese/Japanese characters closes up, any other hole becomes one space.
 
     Args:
         text: A msgid or msgstr.
@@ -126,13 +141,14 @@ def clean_text(text: str, gui: bool = False) -> str:
         The cleaned, whitespace-normalised string ("" when nothing textual remains).
     """
     text = html.unescape(_TAG.sub(_HOLE, text))
-    text = _PLACEHOLDER.sub(_HOLE, text)
+    text = _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else _HOLE, text)
     if gui:
         text = _MNEMONIC.sub("", _MNEMONIC_SUFFIX.sub("", text))
-    text = _HOLE_BEFORE_PUNCT.sub("", text).replace(_HOLE, " ")
     previous = None
-    while previous != text:  # nested empties, e.g. "(“”)"
-        previous, text = text, _EMPTY_PAIR.sub(" ", text)
+    while previous != text:  # nested empties, e.g. "(“%s”)"
+        previous, text = text, _EMPTY_PAIR.sub(_HOLE, text)
+    text = _HOLE_BEFORE_PUNCT.sub("", _HOLE_RUN.sub(_HOLE, text))
+    text = _CJK_HOLE.sub("", text).replace(_HOLE, " ")
     return _SPACE.sub(" ", text).strip(" -:")
 
 
@@ -244,12 +260,20 @@ def _split_of(pair: dict) -> str:
 # --------------------------------------------------------------------------- public API
 
 
-def available_languages(min_pairs: int = 100, sources: tuple[str, ...] = DEFAULT_SOURCES) -> list[str]:
+def available_languages(
+    min_pairs: int = 100, sources: tuple[str, ...] = DEFAULT_SOURCES
+) -> list[str]:
     """Return the candidate languages with at least ``min_pairs`` aligned pairs, sorted."""
-    return [lang for lang in CANDIDATE_LANGUAGES if len(aligned_pairs(lang, tuple(sources))) >= min_pairs]
+    return [
+        lang
+        for lang in CANDIDATE_LANGUAGES
+        if len(aligned_pairs(lang, tuple(sources))) >= min_pairs
+    ]
 
 
-def tatoeba_pairs(lang: str, n: int, seed: int = 0, sources: tuple[str, ...] = DEFAULT_SOURCES) -> list[dict]:
+def tatoeba_pairs(
+    lang: str, n: int, seed: int = 0, sources: tuple[str, ...] = DEFAULT_SOURCES
+) -> list[dict]:
     """Return ``n`` aligned pairs in the Tatoeba schema.
 
     Args:
@@ -269,7 +293,10 @@ def tatoeba_pairs(lang: str, n: int, seed: int = 0, sources: tuple[str, ...] = D
     if n > len(pairs):
         raise ValueError(f"tatoeba {lang}: asked for {n} pairs, only {len(pairs)} available")
     chosen = _shuffled(pairs, seed, f"tatoeba:{lang}")[:n]
-    return [{"id": f"{lang}-{i:06d}", "lang": lang, "src": p["xx"], "trg": p["en"]} for i, p in enumerate(chosen)]
+    return [
+        {"id": f"{lang}-{i:06d}", "lang": lang, "src": p["xx"], "trg": p["en"]}
+        for i, p in enumerate(chosen)
+    ]
 
 
 def bucc_split(
@@ -308,7 +335,9 @@ def bucc_split(
     pool = [p for p in aligned_pairs(lang, tuple(sources)) if _split_of(p) == split]
     need = n_gold + 2 * n_distractors
     if need > len(pool):
-        raise ValueError(f"bucc {lang}/{split}: needs {need} pairs (n_gold + 2*n_distractors), pool has {len(pool)}")
+        raise ValueError(
+            f"bucc {lang}/{split}: needs {need} pairs (n_gold + 2*n_distractors), pool has {len(pool)}"
+        )
     rng = random.Random(f"bucc:{lang}:{split}:{seed}")
     rng.shuffle(pool)
     gold = pool[:n_gold]
@@ -325,7 +354,10 @@ def bucc_split(
             rows.append({"id": row_id, "lang": lang, "side": side, "text": text})
             if k is not None:
                 ids[k] = row_id
-    gold_rows = sorted(({"src_id": src_id[k], "trg_id": trg_id[k]} for k in range(n_gold)), key=lambda r: r["src_id"])
+    gold_rows = sorted(
+        ({"src_id": src_id[k], "trg_id": trg_id[k]} for k in range(n_gold)),
+        key=lambda r: r["src_id"],
+    )
     return rows, gold_rows
 
 

@@ -32,11 +32,16 @@ def plan_files(p: DataRunParams) -> list[tuple[str, str, str]]:
         if spec.kind == "mlm":
             files += [(task, "train", lang) for lang in p.mlm_languages]
         elif spec.kind == "bitext_retrieval":
-            files += [(task, "test", lang) for lang in spec.languages
-                      if lang in d["retrieval_languages"]]
+            files += [
+                (task, "test", lang) for lang in spec.languages if lang in d["retrieval_languages"]
+            ]
         elif spec.kind == "bitext_mining":
-            files += [(task, split, lang) for split in ("dev", "test") for lang in spec.languages
-                      if lang in d["retrieval_languages"]]
+            files += [
+                (task, split, lang)
+                for split in ("dev", "test")
+                for lang in spec.languages
+                if lang in d["retrieval_languages"]
+            ]
         else:
             if spec.role == "intermediate" or task in xtreme.TARGET_TRAIN_TASKS:
                 files += [(task, "train", "en"), (task, "dev", "en")]
@@ -69,8 +74,9 @@ def build_mini(p: DataRunParams, root: Path) -> dict:
             store.write_split(root, task, split, lang, rows)
         elif spec.kind == "bitext_mining":
             n = p.data["retrieval_size"]
-            rows, gold = parallel_text.bucc_split(lang, split, n_gold=n // 2,
-                                                  n_distractors=n // 2, seed=p.seed)
+            rows, gold = parallel_text.bucc_split(
+                lang, split, n_gold=n // 2, n_distractors=n // 2, seed=p.seed
+            )
             store.write_split(root, task, split, lang, rows)
             store.write_gold(root, task, split, lang, gold)
         else:
@@ -79,8 +85,9 @@ def build_mini(p: DataRunParams, root: Path) -> dict:
     mlm_langs = [lang for t, _, lang in files if t == "mlm"]
     if mlm_langs:
         by_lang = {
-            lang: [r["text"] for r in synthetic.generate("mlm", "train", lang, p.mlm_size,
-                                                         seed=p.seed)]
+            lang: [
+                r["text"] for r in synthetic.generate("mlm", "train", lang, p.mlm_size, seed=p.seed)
+            ]
             for lang in mlm_langs
         }
         rows = sample_corpus(by_lang, total=p.mlm_size, alpha=0.3, seed=p.seed)
@@ -133,8 +140,11 @@ def check_sources(p: DataRunParams) -> None:
             if not ok:
                 raise ValueError(
                     f"the mini data source cannot produce {task} in '{lang}'; available: "
-                    + ", ".join(parallel_text.available_languages() if "bitext" in kind
-                                else synthetic.LANGUAGES)
+                    + ", ".join(
+                        parallel_text.available_languages()
+                        if "bitext" in kind
+                        else synthetic.LANGUAGES
+                    )
                 )
 
 
@@ -149,5 +159,9 @@ def build(p: DataRunParams) -> dict:
         {"task": t, "split": s, "lang": lang, "n": len(store.read_split(root, t, s, lang))}
         for t, s, lang in plan_files(p)
     ]
-    return {"dataset_dir": str(root), "cards": cards, "files": counts,
-            "wall_s": round(time.time() - t0, 2)}
+    return {
+        "dataset_dir": str(root),
+        "cards": cards,
+        "files": counts,
+        "wall_s": round(time.time() - t0, 2),
+    }

@@ -1,0 +1,97 @@
+"""Glue shared by the phase-(ii) and phase-(iii) notebooks: devices, configs, scoring."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from xstilts import metrics, xtreme
+from xstilts.predict import predict, references
+from xstilts.train import TrainConfig
+
+
+def setup_device(device: str, threads: int) -> str:
+    """Resolve ``auto`` to ``cuda`` when available and pin CPU threads.
+
+    Returns:
+        ``"cuda"`` or ``"cpu"``.
+    """
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("compute.device is cuda but no CUDA device is visible")
+    return device
+
+
+def train_config(train: dict, seed: int, device: str) -> TrainConfig:
+    """Map the profile's ``TrainSpec`` fields onto the trainer's ``TrainConfig``."""
+    return TrainConfig(
+        lr=train["lr"],
+        warmup_ratio=train["warmup_ratio"],
+        weight_decay=train["weight_decay"],
+        epochs=train["epochs"],
+        max_steps=train["max_steps"],
+        batch_size=train["batch_size"],
+        grad_accum=train["grad_accum"],
+        max_seq_len=train["max_seq_len"],
+        eval_every=train["eval_every"],
+        early_stopping_patience=train["patience"],
+        dev_subset=train["dev_subset"],
+        seed=seed,
+        freeze_embeddings=train["freeze_embeddings"],
+        bf16=device == "cuda",
+        checkpoint_every=train["checkpoint_every"],
+        progress=False,  # notebooks are logs; the pipeline prints one line per run
+    )
+
+
+def make_evaluate_fn(specs: dict, tokenizer, max_seq_len: int, batch_size: int = 64):
+    """``(model, head, lang, rows) -> score`` for the trainer's dev curves and selection."""
+
+    def evaluate(model, head: str, lang: str, rows) -> float:
+        spec = specs[head]
+        rows = list(rows)
+        preds = predict(model, spec, rows, tokenizer, batch_size, max_seq_len, head=head)
+        return metrics.score(spec.metric, preds, references(spec, rows), lang)["score"]
+
+    return evaluate
+
+
+def score_rows(
+    model,
+    spec,
+    head: str,
+    rows: list[dict],
+    tokenizer,
+    max_seq_len: int,
+    lang: str,
+    batch_size: int = 64,
+) -> dict:
+    """Predict and score one language's test rows with XTREME's metric for ``spec``."""
+    preds = predict(model, spec, rows, tokenizer, batch_size, max_seq_len, head=head)
+    return metrics.score(spec.metric, preds, references(spec, rows), lang)
+
+
+def atomic_save_encoder(model, tokenizer, target: Path) -> Path:
+    """Save the encoder into ``target`` via a temp sibling folder + rename (never half-written)."""
+    tmp = target.with_name(target.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    model.save_encoder(tmp, tokenizer)
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+    return target
+
+
+def group_of(task: str) -> str:
+    """XTREME task family of a target task."""
+    for group, tasks in xtreme.TASK_GROUPS.items():
+        if task in tasks:
+            return group
+    return "intermediate"

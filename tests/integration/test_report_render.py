@@ -1,0 +1,147 @@
+"""The HTML index renders from an analysis bundle and displays cleanly in Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # bundle_fixture sits beside this file
+from bundle_fixture import make_fake_bundle  # noqa: E402
+
+from xstilts import report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+EVIL = "<script>alert('x')</script>"
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.srcs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.srcs.append(dict(attrs)["src"])
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> tuple[Path, Path]:
+    bundle = make_fake_bundle(tmp_path_factory.mktemp("bundle"))
+    claims = json.loads((bundle / "claims.json").read_text())
+    claims[0]["claim"] = f"Injected {EVIL} text"
+    (bundle / "claims.json").write_text(json.dumps(claims))
+    out = report.render_index(bundle, tmp_path_factory.mktemp("site") / "index.html")
+    return bundle, out
+
+
+def test_index_lists_every_claim_with_statuses(rendered):
+    bundle, out = rendered
+    html = out.read_text()
+    claims = json.loads((bundle / "claims.json").read_text())
+    assert len(claims) == 9
+    for claim in claims:
+        row = re.search(rf'<tr id="claim-{claim["id"]}">(.*?)</tr>', html, re.S)
+        assert row, claim["id"]
+        statuses = re.findall(r'class="status ([a-z-]+)"', row.group(1))
+        expected = [claim[s]["status"].replace(" ", "-") for s in ("published", "run")]
+        assert statuses == expected
+
+
+def test_index_escapes_claim_text(rendered):
+    html = rendered[1].read_text()
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+
+
+def test_index_sections_and_stand_in_banner(rendered):
+    html = rendered[1].read_text()
+    for anchor in ("summary", "claims", "main", "heatmaps", "languages", "scale", "costs", "runs"):
+        assert f'id="{anchor}"' in html
+    assert "Stand-in results (mini profile)" in html
+    assert html.count("<details") >= 9  # one per target task at least
+    assert "tatoeba" in html and "XTREME avg" in html
+
+
+def test_index_images_and_links_resolve(rendered):
+    bundle, out = rendered
+    parser = _Images()
+    parser.feed(out.read_text())
+    assert len(parser.srcs) == 4  # three heatmaps + the scale figure
+    for src in parser.srcs:
+        assert not src.startswith(("/", "file:")), "image paths must be relative"
+        assert (out.parent / src).stat().st_size > 1000
+    hrefs = re.findall(r'<a href="([^"#:]+\.html)">', out.read_text())
+    assert len(hrefs) == 16
+    assert all((out.parent / h).is_file() for h in hrefs)
+
+
+def test_index_without_optional_files(tmp_path):
+    bundle = make_fake_bundle(tmp_path / "b", profile="full", with_scale_figure=False)
+    for name in ("scores.csv", "scale_summary.csv", "scale_trend.csv", "costs.csv", "runs.csv"):
+        (bundle / name).unlink()
+    html = report.render_index(bundle, tmp_path / "site" / "index.html").read_text()
+    assert "Stand-in results" not in html
+    assert "no scale study" in html
+
+
+def test_missing_required_file_names_it(tmp_path):
+    bundle = make_fake_bundle(tmp_path / "b")
+    (bundle / "xtreme.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="xtreme.csv"):
+        report.render_index(bundle, tmp_path / "index.html")
+
+
+def test_phase_html_hides_code(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("secret_code_marker = 1\nprint('visible output')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="visible output\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Phase title"), cell]
+    path = tmp_path / "run.ipynb"
+    nbformat.write(nb, path)
+    hidden = report.render_phase_html(path, tmp_path / "hidden.html").read_text()
+    shown = report.render_phase_html(path, tmp_path / "shown.html", hide_code=False).read_text()
+    assert "visible output" in hidden and "Phase title" in hidden
+    assert "secret_code_marker" not in hidden
+    assert "secret_code_marker" in shown
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (run scripts/setup-system.sh)")
+def test_index_in_headless_chromium(rendered, tmp_path):
+    _, out = rendered
+    shot = tmp_path / "index.png"
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1280,2000",
+        f"--screenshot={shot}",
+        out.resolve().as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    # The page has no scripts, so any console message (Chromium logs them as
+    # "INFO:CONSOLE" whatever their level) means something went wrong.
+    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+    assert not console, "\n".join(console)
+    assert shot.is_file(), proc.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 50_000  # a blank 1280x2000 page is a few kB
+    shutil.copyfile(shot, Path(out.parent) / "screenshot.png")  # kept for inspection

@@ -1,0 +1,67 @@
+"""Run store: atomic writes, run ids, states."""
+
+import json
+import os
+
+import pytest
+
+from xstilts import io, paths, runs
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("XSTILTS_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def _run(value=1, deps=()):
+    nb = paths.FIXTURES / "notebooks" / "counter.ipynb"
+    return runs.Run("target", {"model": "m", "seed": 0}, {"value": value}, nb, deps=list(deps))
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "metrics.json"
+    io.atomic_write_json(target, {"a": 1})
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        io.atomic_write_json(target, {"a": 2})
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temp file left
+
+
+def test_run_id_is_content_addressed(store):
+    a, b, c = _run(1), _run(1), _run(2)
+    assert a.run_id == b.run_id != c.run_id
+    assert a.run_id.startswith("m_0-")
+    down1, down2 = _run(5, deps=[a]), _run(5, deps=[c])
+    assert down1.run_id != down2.run_id  # upstream change propagates
+
+
+def test_states_and_reasons(store):
+    r = _run(1)
+    assert runs.state(r) == ("pending", "never run")
+    runs.prepare(r)
+    assert runs.state(r)[0] == "partial"
+    runs.write_metrics(r.dir, {"x": 1})
+    runs.mark_done(r.dir, 1.0, resumed=False)
+    assert runs.state(r)[0] == "done"
+    assert runs.describe_resume(r.dir).startswith("finished already")
+    changed = _run(2)
+    st, why = runs.state(changed)
+    assert st == "stale" and why.endswith("params")
+    failed = _run(3)
+    runs.prepare(failed)
+    runs.mark_failed(failed.dir, "ValueError: bad", None)
+    assert runs.state(failed) == ("failed", "ValueError: bad")
+
+
+def test_params_yaml_written(store):
+    r = _run(7)
+    d = runs.prepare(r)
+    text = (d / "params.yaml").read_text()
+    assert "value: 7" in text and f"run_id: {r.run_id}" in text
+    assert io.read_json(d / "fingerprint.json")["code"] == runs.code_version()
