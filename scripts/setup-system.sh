@@ -4,7 +4,7 @@
 # nothing when every package is already present.
 set -euo pipefail
 PKGS=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended
-      latexmk lmodern poppler-utils chromium)
+      latexmk lmodern poppler-utils chromium libglib2.0-data libgtk2.0-common)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -64,7 +64,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 @functools.lru_cache(maxsize=8)
 def _parse_yaml(path: str, mtime_ns: int) -> dict:
     with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
+        return yaml.load(fh, Loader=_LOADER)  # a safe loader (C or Python)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -355,11 +355,12 @@ def published_avg(
         return pd.DataFrame(columns=cols)
     i = spec["columns"].index("avg")
     printed = {(s, m): row[i] for s, m, _, row in _raw_rows(spec)}
-    delta = spec.get("values") == "delta"
-    records = [
-        (s, m, label, _nan(row[i]), _nan(printed[(s, m)] if s != BASELINE else 0.0) if delta else math.nan)
-        for s, m, label, row in _absolute_rows(spec)
-    ]  # fmt: skip
+    is_delta = spec.get("values") == "delta"
+    records = []
+    for s, m, label, row in _absolute_rows(spec):
+        # a delta table prints differences; its baseline row prints the absolute Avg
+        delta = (0.0 if s == BASELINE else _nan(printed[(s, m)])) if is_delta else math.nan
+        records.append((s, m, label, _nan(row[i]), delta))
     return pd.DataFrame.from_records(records, columns=cols)
 
 
@@ -403,6 +404,8 @@ class _Scores:
     baseline: str = BASELINE
     _score: dict = field(init=False, repr=False)
     _avg: dict = field(init=False, repr=False)
+    _rows: list = field(init=False, repr=False)  # (setting, mode) pairs in table order
+    _tasks: set = field(init=False, repr=False)
 
     def __post_init__(self):
         t = self.table
@@ -411,6 +414,9 @@ class _Scores:
             for s, m, k, v in zip(t["setting"], t["mode"], t["task"], t["score"])
             if pd.notna(v)
         }
+        # the checkers call the lookups below in nested loops: index once, in plain Python
+        self._rows = list(dict.fromkeys(zip(t["setting"], t["mode"])))
+        self._tasks = set(t["task"])
         self._avg = {
             (s, m): float(v)
             for s, m, v in zip(self.avg["setting"], self.avg["mode"], self.avg["avg"])
@@ -437,24 +443,22 @@ class _Scores:
         return None
 
     def has_baseline(self) -> bool:
-        return bool((self.table["setting"] == self.baseline).any())
+        return any(s == self.baseline for s, _ in self._rows)
 
     @property
     def tasks(self) -> set[str]:
-        return set(self.table["task"])
+        return self._tasks
 
     def modes(self) -> list[str]:
         """Modes of non-baseline rows, in table order."""
-        t = self.table[self.table["setting"] != self.baseline]
-        return list(dict.fromkeys(t["mode"]))
+        return list(dict.fromkeys(m for s, m in self._rows if s != self.baseline))
 
     def settings(self, mode: str) -> list[str]:
         """Non-baseline settings that have rows in ``mode``, in table order."""
-        t = self.table[(self.table["mode"] == mode) & (self.table["setting"] != self.baseline)]
-        return list(dict.fromkeys(t["setting"]))
+        return [s for s, m in self._rows if m == mode and s != self.baseline]
 
     def score(self, setting: str, mode: str | None, task: str) -> float | None:
-        m = self._mode_of(setting, mode, {(s, mm) for s, mm, _ in self._score})
+        m = self._mode_of(setting, mode, self._rows)
         return self._score.get((setting, m, task))
 
     def gain(self, setting: str, mode: str, task: str) -> float | None:

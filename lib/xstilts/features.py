@@ -26,10 +26,10 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import datasets.utils as dsets_tqdm
 import numpy as np
 import torch
 from datasets import Dataset
-import datasets.utils as dsets_tqdm
 
 from xstilts.xtreme import TaskSpec
 

@@ -1,7 +1,7 @@
-"""The paper PDF, rendered only from an analysis bundle.
+r"""The paper PDF, rendered only from an analysis bundle.
 
 ``render_paper`` turns the bundle into LaTeX: ``macros.tex`` holds every result number as a
-``\\newcommand`` whose name is derived from the data (``\\GainSquadVOneXnli``), and the
+``\newcommand`` whose name is derived from the data (``\GainSquadVOneXnli``), and the
 templates in ``paper/*.tex.j2`` (tables, ``main.tex``) use those macros or numbers formatted
 here, never a number typed by hand. ``build_pdf`` runs latexmk.
 
@@ -128,7 +128,7 @@ def fmt(value: object, digits: int = 1) -> str:
 
 
 def signed(value: object, digits: int = 1) -> str:
-    """Format a signed number with a proper minus sign (``+3.1``, ``\\ensuremath{-}0.8``)."""
+    r"""Format a signed number with a proper minus sign (``+3.1``, ``\ensuremath{-}0.8``)."""
     if _missing(value):
         return "--"
     text = report.signed_text(value, digits)
@@ -182,7 +182,7 @@ def latex_env() -> Environment:
 
 @dataclass(frozen=True)
 class Macro:
-    """One ``\\newcommand``: a name from ``macro_name`` and LaTeX-ready content."""
+    r"""One ``\newcommand``: a name from ``macro_name`` and LaTeX-ready content."""
 
     name: str
     value: str
@@ -395,7 +395,10 @@ def _scale_table(bundle: Bundle) -> dict | None:
     order = list(xtreme.TASK_GROUPS) + list(xtreme.TARGET_TASKS)
     keys = sorted(
         set(zip(frame["group"], frame["mode"], strict=True)),
-        key=lambda k: (report._rank(order, k[0]), report._rank(list(report.MODE_ORDER), k[1])),
+        key=lambda k: (
+            report.order_key(order, k[0]),
+            report.order_key(list(report.MODE_ORDER), k[1]),
+        ),
     )
     cells = {(r.group, r.mode, r.model): r for r in frame.itertuples()}
     rows = []

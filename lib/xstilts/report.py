@@ -98,26 +98,26 @@ class Bundle:
         return path if path.is_file() else None
 
 
-def _rank(order: list[str], value: str) -> tuple[int, str]:
-    # Unknown names sort after the known ones, alphabetically, instead of failing.
+def order_key(order: list[str], value: str) -> tuple[int, str]:
+    """Sort key placing ``value`` by its index in ``order``; unknown names go last, alphabetically."""
     return (order.index(value), "") if value in order else (len(order), value)
 
 
 def task_order(tasks) -> list[str]:
     """Sort task names in XTREME order."""
     order = list(xtreme.TARGET_TASKS)
-    return sorted(set(tasks), key=lambda t: _rank(order, t))
+    return sorted(set(tasks), key=lambda t: order_key(order, t))
 
 
 def setting_order(settings) -> list[str]:
     """Sort settings: ``none``, intermediate tasks (registry order), ``multitask``."""
     order = ["none", *xtreme.INTERMEDIATE_TASKS, "multitask"]
-    return sorted(set(settings), key=lambda s: _rank(order, s))
+    return sorted(set(settings), key=lambda s: order_key(order, s))
 
 
 def mode_order(modes) -> list[str]:
     """Sort multilingual modes as in ``xtreme.MULTILINGUAL_MODES``."""
-    return sorted(set(modes), key=lambda m: _rank(list(MODE_ORDER), m))
+    return sorted(set(modes), key=lambda m: order_key(list(MODE_ORDER), m))
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
@@ -169,7 +169,7 @@ def _baseline_mode(frame: pd.DataFrame) -> pd.DataFrame:
     if none.empty:
         return none
     best = none["mode"].map(lambda m: 0 if m == "english" else 1)
-    return none.assign(_rank=best).sort_values("_rank", kind="stable")
+    return none.assign(order_key=best).sort_values("order_key", kind="stable")
 
 
 def add_gains(task_scores: pd.DataFrame) -> pd.DataFrame:
@@ -257,7 +257,7 @@ def language_tables(bundle: Bundle) -> dict[str, pd.DataFrame]:
     for task in task_order(bundle.scores["task"].unique()):
         table = per_lang.loc[task].unstack("lang")
         langs = list(xtreme.TARGET_TASKS[task].languages) if task in xtreme.TARGET_TASKS else []
-        table = table[sorted(table.columns, key=lambda lang: _rank(langs, lang))]
+        table = table[sorted(table.columns, key=lambda lang: order_key(langs, lang))]
         order = [
             (m, s, md)
             for m in bundle.models

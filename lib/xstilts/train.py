@@ -526,6 +526,9 @@ def train(
         state = load_checkpoint(ckpt, model, optimizer, scheduler)
         batches.load_state_dict(state["samplers"])
         log.info("resumed from %s at step %d/%d", ckpt, state["step"], total)
+        if state["total_steps"] != total:
+            # Data or config changed since the checkpoint: the schedule no longer matches.
+            log.warning("checkpoint planned %d steps, this run %d", state["total_steps"], total)
         if state["finished"]:
             return TrainResult(**state["result"])
     task_rng = np.random.default_rng()

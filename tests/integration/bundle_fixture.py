@@ -84,7 +84,11 @@ def _scores(rng: np.random.Generator) -> pd.DataFrame:
             for mode in modes:
                 for seed in SEEDS:
                     for task, spec in xtreme.TARGET_TASKS.items():
-                        gain = 0.0 if setting == "none" else TASK_EFFECT[task] + setting_effect[setting]
+                        gain = (
+                            0.0
+                            if setting == "none"
+                            else TASK_EFFECT[task] + setting_effect[setting]
+                        )
                         gain += 0.6 * MULTI_MODES.index(mode) if mode != "english" else 0.0
                         for lang in spec.languages[:N_LANGS]:
                             score = TASK_BASE[task] + 4.0 * size + gain + rng.normal(0, 0.5)
@@ -115,10 +119,14 @@ def _task_scores(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _published() -> pd.DataFrame:
-    rows = [dict(setting="none", mode="english", task=t, score=s) for t, s in PUBLISHED_BASE.items()]
+    rows = [
+        dict(setting="none", mode="english", task=t, score=s) for t, s in PUBLISHED_BASE.items()
+    ]
     for setting, gains in PUBLISHED_GAINS.items():
         for (task, base), gain in zip(PUBLISHED_BASE.items(), gains, strict=True):
-            rows.append(dict(setting=setting, mode="english", task=task, score=round(base + gain, 1)))
+            rows.append(
+                dict(setting=setting, mode="english", task=task, score=round(base + gain, 1))
+            )
     return pd.DataFrame(rows)
 
 
@@ -170,7 +178,9 @@ def _references() -> list[dict]:
     ]
 
 
-def _scale(task_scores: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _scale(
+    task_scores: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = []
     for model, params in MODELS.items():
         for mode in MULTI_MODES:

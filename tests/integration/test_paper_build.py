@@ -62,9 +62,17 @@ def test_latex_escape_and_verbs():
 def test_render_writes_every_file(built):
     _, tmp, _ = built
     gen = tmp / "a-gen"
-    for name in ("macros.tex", "table_main.tex", "table_claims.tex", "table_scale.tex",
-                 "provenance.tex", "main.tex", "refs.bib", "figures/gains_heatmap.png",
-                 "figures/gap_vs_scale.png"):
+    for name in (
+        "macros.tex",
+        "table_main.tex",
+        "table_claims.tex",
+        "table_scale.tex",
+        "provenance.tex",
+        "main.tex",
+        "refs.bib",
+        "figures/gains_heatmap.png",
+        "figures/gap_vs_scale.png",
+    ):
         assert (gen / name).is_file(), name
     macros = (gen / "macros.tex").read_text()
     assert r"\newcommand{\BestGain}{" in macros
@@ -82,7 +90,8 @@ def test_pdf_has_claims_and_main_table(built):
     for claim in claims:
         line = next(ln for ln in text.splitlines() if claim["id"] in ln)
         assert sum(line.count(s) for s in statuses) == 2, line  # published + run
-    assert "Special chars: 50% & $x_1$ #2 {braces}" in flat
+    assert "Special chars: 50% & $x_1$ #2" in flat  # escaped, printed verbatim
+    assert "{braces} ~ ^ \\ <script>" in flat
     assert "xnli pawsx udpos panx xquad mlqa tydiqa bucc2018 tatoeba Avg." in flat
     xtreme = pd.read_csv(bundle / "xtreme.csv")
     base = xtreme.query("model == 'mini-e5-L12' and setting == 'none'")["avg"].iloc[0]

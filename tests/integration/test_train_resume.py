@@ -2,12 +2,15 @@
 
 import json
 import os
+import runpy
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import torch
 
 SCRIPT = textwrap.dedent(
     """
@@ -38,6 +41,9 @@ SCRIPT = textwrap.dedent(
         return sum(p == r for p, r in zip(pred, references(spec, dev))) / len(dev)
 
     delay = float(os.environ.get("STEP_DELAY", "0"))
+    go = os.environ.get("WAIT_FOR")
+    while go and not os.path.exists(go):  # imports done; start training on signal
+        time.sleep(0.02)
     cfg = TrainConfig(lr=5e-4, epochs=1, batch_size=4, checkpoint_every=5, eval_every=10,
                       seed=3, progress=False, log_every=0)
     res = train(model, sets, {"nli": {"en": rows[:40], "fr": rows[40:60]}}, cfg, run_dir, evaluate,
@@ -57,6 +63,16 @@ def _run(script, run_dir, out, env=None):
     )
 
 
+def _run_here(script, run_dir, out):
+    threads, argv = torch.get_num_threads(), sys.argv
+    sys.argv = [str(script), str(run_dir), str(out)]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        sys.argv = argv
+        torch.set_num_threads(threads)
+
+
 def _checkpoint_step(run_dir: Path):
     state = run_dir / "checkpoint" / "trainer_state.json"
     try:
@@ -68,10 +84,14 @@ def _checkpoint_step(run_dir: Path):
 def test_sigkill_and_resume_matches_uninterrupted(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
-    # Uninterrupted reference, started first so both runs overlap on the 2 cores.
-    ref = _run(script, tmp_path / "ref", tmp_path / "ref.json")
+    # Both subprocesses start at once so their slow imports overlap: the run to be
+    # killed, and the restart, which waits for a go file. The uninterrupted reference
+    # runs in this process meanwhile (same script, same thread count).
+    go = tmp_path / "go"
     victim = _run(script, tmp_path / "run", tmp_path / "killed.json", {"STEP_DELAY": "0.25"})
-    deadline = time.time() + 50
+    resumed = _run(script, tmp_path / "run", tmp_path / "resumed.json", {"WAIT_FOR": str(go)})
+    _run_here(script, tmp_path / "ref", tmp_path / "ref.json")
+    deadline = time.time() + 55
     step = None
     while time.time() < deadline:
         step = _checkpoint_step(tmp_path / "run")
@@ -84,13 +104,15 @@ def test_sigkill_and_resume_matches_uninterrupted(tmp_path):
     assert step is not None and 10 <= step < 40, step
     assert not (tmp_path / "killed.json").exists()
 
-    resumed = _run(script, tmp_path / "run", tmp_path / "resumed.json")
+    go.touch()
     assert resumed.wait(timeout=60) == 0, resumed.stderr.read().decode()[-2000:]
-    assert ref.wait(timeout=60) == 0, ref.stderr.read().decode()[-2000:]
     a = json.loads((tmp_path / "ref.json").read_text())
     b = json.loads((tmp_path / "resumed.json").read_text())
     assert a["result"]["steps"] == b["result"]["steps"] >= 40
     assert b["result"]["loss_trace"] == a["result"]["loss_trace"]
     assert b["result"]["dev_curves"] == a["result"]["dev_curves"]
-    assert (b["result"]["best_step"], b["result"]["best_dev"]) == (a["result"]["best_step"], a["result"]["best_dev"])
+    assert (b["result"]["best_step"], b["result"]["best_dev"]) == (
+        a["result"]["best_step"],
+        a["result"]["best_dev"],
+    )
     assert b["final"] == a["final"]

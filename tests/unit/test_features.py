@@ -29,8 +29,13 @@ def _span_text(tok, feat, ctx):
 
 def test_qa_answer_span_maps_to_tokens(tok):
     ctx = "the man walks in the park with the dog ."
-    row = {"id": "q1", "lang": "en", "context": ctx, "question": "where does the man walk ?",
-           "answers": {"text": ["the park"], "answer_start": [17]}}
+    row = {
+        "id": "q1",
+        "lang": "en",
+        "context": ctx,
+        "question": "where does the man walk ?",
+        "answers": {"text": ["the park"], "answer_start": [17]},
+    }
     feats = featurize([row], QA, tok, 64, progress=False)
     assert len(feats) == 1
     f = feats[0]
@@ -46,8 +51,13 @@ def test_qa_doc_stride_windows(tok):
     words = ("the man walks in the park " * 6).split() + ["with", "the", "dog", "."]
     ctx = " ".join(words)
     start = ctx.index("with the dog")
-    row = {"id": "q2", "lang": "en", "context": ctx, "question": "with whom ?",
-           "answers": {"text": ["the dog"], "answer_start": [start + 5]}}
+    row = {
+        "id": "q2",
+        "lang": "en",
+        "context": ctx,
+        "question": "with whom ?",
+        "answers": {"text": ["the dog"], "answer_start": [start + 5]},
+    }
     feats = featurize([row], QA, tok, 24, doc_stride=6, progress=False)
     assert len(feats) > 2
     assert set(feats["example_id"]) == {"q2"}
@@ -64,8 +74,13 @@ def test_qa_doc_stride_windows(tok):
 
 
 def test_qa_impossible_points_at_cls(tok):
-    row = {"id": "q3", "lang": "en", "context": "the dog sleeps .", "question": "who ?",
-           "answers": {"text": [], "answer_start": []}}
+    row = {
+        "id": "q3",
+        "lang": "en",
+        "context": "the dog sleeps .",
+        "question": "who ?",
+        "answers": {"text": [], "answer_start": []},
+    }
     f = featurize([row], QA, tok, 32, progress=False)[0]
     assert (f["start_positions"], f["end_positions"]) == (0, 0)
 
@@ -75,7 +90,12 @@ def test_tagging_first_subtoken_alignment(tok):
     row = {"id": "t", "lang": "en", "tokens": ["the", "players", "walked"], "tags": ["D", "N", "V"]}
     f = featurize([row], spec, tok, 32, progress=False)[0]
     pieces = tok.convert_ids_to_tokens(f["input_ids"])
-    assert pieces == ["<s>", "the", "player", "##s", "<unk>", "</s>"] or pieces[:4] == ["<s>", "the", "player", "##s"]
+    assert pieces == ["<s>", "the", "player", "##s", "<unk>", "</s>"] or pieces[:4] == [
+        "<s>",
+        "the",
+        "player",
+        "##s",
+    ]
     assert f["word_ids"][:4] == [-1, 0, 1, 1]
     assert f["labels"][:4] == [IGNORE_INDEX, 0, 1, IGNORE_INDEX]
     assert f["labels"][-1] == IGNORE_INDEX
@@ -89,12 +109,29 @@ def test_tagging_labels_from_rows():
 
 def test_classification_and_multiple_choice(tok):
     spec = TaskSpec("nli", "classification", "intermediate", "accuracy", labels=NLI_LABELS)
-    rows = [{"id": "0", "lang": "en", "text_a": "the man", "text_b": "a dog runs", "label": "contradiction"}]
+    rows = [
+        {
+            "id": "0",
+            "lang": "en",
+            "text_a": "the man",
+            "text_b": "a dog runs",
+            "label": "contradiction",
+        }
+    ]
     f = featurize(rows, spec, tok, 32, progress=False)[0]
     assert f["labels"] == 2 and f["length"] == len(f["input_ids"])
     assert tok.convert_ids_to_tokens(f["input_ids"])[:4] == ["<s>", "the", "man", "</s>"]
     mc = TaskSpec("mc", "multiple_choice", "intermediate", "accuracy", num_choices=3)
-    rows = [{"id": "0", "lang": "en", "context": "the man", "question": "he", "choices": ["runs", "sits down", "eats"], "label": 1}]
+    rows = [
+        {
+            "id": "0",
+            "lang": "en",
+            "context": "the man",
+            "question": "he",
+            "choices": ["runs", "sits down", "eats"],
+            "label": 1,
+        }
+    ]
     feats = featurize(rows, mc, tok, 32, progress=False)
     b = Collator(tok.pad_token_id)(feats[:])
     assert b["input_ids"].shape[:2] == (1, 3) and b["labels"].tolist() == [1]
@@ -103,7 +140,10 @@ def test_classification_and_multiple_choice(tok):
 
 def test_mlm_masking_is_seeded_and_80_10_10(tok):
     spec = TaskSpec("mlm", "mlm", "auxiliary", "perplexity")
-    rows = [{"id": str(i), "lang": "en", "text": "the man walks in the park with the dog ."} for i in range(4)]
+    rows = [
+        {"id": str(i), "lang": "en", "text": "the man walks in the park with the dog ."}
+        for i in range(4)
+    ]
     a = featurize(rows, spec, tok, 32, seed=3, progress=False)
     b = featurize(rows, spec, tok, 32, seed=3, progress=False)
     c = featurize(rows, spec, tok, 32, seed=4, progress=False)
@@ -126,15 +166,19 @@ def test_mlm_masking_is_seeded_and_80_10_10(tok):
 
 def test_collator_dynamic_padding():
     c = Collator(pad_token_id=1)
-    b = c([{"input_ids": [0, 5, 2], "attention_mask": [1, 1, 1], "labels": [3, 4, 5]},
-           {"input_ids": [0, 2], "attention_mask": [1, 1], "labels": [7, 8], "word_ids": [0, 1]}])
+    b = c(
+        [
+            {"input_ids": [0, 5, 2], "attention_mask": [1, 1, 1], "labels": [3, 4, 5]},
+            {"input_ids": [0, 2], "attention_mask": [1, 1], "labels": [7, 8], "word_ids": [0, 1]},
+        ]
+    )
     assert b["input_ids"].tolist() == [[0, 5, 2], [0, 2, 1]]
     assert b["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
     assert b["labels"].tolist() == [[3, 4, 5], [7, 8, IGNORE_INDEX]]
     assert set(b) == {"input_ids", "attention_mask", "labels"}
-    assert Collator(1, pad_to_multiple_of=8)(
-        {"input_ids": [[0, 2]], "attention_mask": [[1, 1]]}
-    )["input_ids"].shape == (1, 8)
+    assert Collator(1, pad_to_multiple_of=8)({"input_ids": [[0, 2]], "attention_mask": [[1, 1]]})[
+        "input_ids"
+    ].shape == (1, 8)
 
 
 def test_sampler_state_restores_order():

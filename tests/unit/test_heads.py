@@ -15,16 +15,64 @@ SPECS = {
     "mlm": TaskSpec("mlm", "mlm", "auxiliary", "perplexity"),
 }
 ROWS = {
-    "cls": [{"id": "0", "lang": "en", "text_a": "the man walks", "text_b": "a man runs", "label": "neutral"},
-            {"id": "1", "lang": "en", "text_a": "the dog", "text_b": "a cat sleeps now", "label": "entailment"}],
-    "mc": [{"id": "0", "lang": "en", "context": "the man walks", "question": "then he", "choices": ["runs", "sits down", "eats"], "label": 1},
-           {"id": "1", "lang": "en", "context": "a dog", "question": "", "choices": ["runs", "sits", "eats the book"], "label": 2}],
-    "qa": [{"id": "0", "lang": "en", "context": "the man walks in the park .", "question": "where ?", "answers": {"text": ["the park"], "answer_start": [17]}},
-           {"id": "1", "lang": "en", "context": "the dog sleeps .", "question": "who ?", "answers": {"text": [], "answer_start": []}}],
-    "tag": [{"id": "0", "lang": "en", "tokens": ["the", "players", "walking"], "tags": ["D", "N", "V"]},
-            {"id": "1", "lang": "en", "tokens": ["a", "dog"], "tags": ["D", "N"]}],
-    "mlm": [{"id": "0", "lang": "en", "text": "the man walks in the park with the dog ."},
-            {"id": "1", "lang": "en", "text": "a cat sleeps ."}],
+    "cls": [
+        {
+            "id": "0",
+            "lang": "en",
+            "text_a": "the man walks",
+            "text_b": "a man runs",
+            "label": "neutral",
+        },
+        {
+            "id": "1",
+            "lang": "en",
+            "text_a": "the dog",
+            "text_b": "a cat sleeps now",
+            "label": "entailment",
+        },
+    ],
+    "mc": [
+        {
+            "id": "0",
+            "lang": "en",
+            "context": "the man walks",
+            "question": "then he",
+            "choices": ["runs", "sits down", "eats"],
+            "label": 1,
+        },
+        {
+            "id": "1",
+            "lang": "en",
+            "context": "a dog",
+            "question": "",
+            "choices": ["runs", "sits", "eats the book"],
+            "label": 2,
+        },
+    ],
+    "qa": [
+        {
+            "id": "0",
+            "lang": "en",
+            "context": "the man walks in the park .",
+            "question": "where ?",
+            "answers": {"text": ["the park"], "answer_start": [17]},
+        },
+        {
+            "id": "1",
+            "lang": "en",
+            "context": "the dog sleeps .",
+            "question": "who ?",
+            "answers": {"text": [], "answer_start": []},
+        },
+    ],
+    "tag": [
+        {"id": "0", "lang": "en", "tokens": ["the", "players", "walking"], "tags": ["D", "N", "V"]},
+        {"id": "1", "lang": "en", "tokens": ["a", "dog"], "tags": ["D", "N"]},
+    ],
+    "mlm": [
+        {"id": "0", "lang": "en", "text": "the man walks in the park with the dog ."},
+        {"id": "1", "lang": "en", "text": "a cat sleeps ."},
+    ],
 }
 
 
@@ -42,8 +90,12 @@ def setup():
 
 @pytest.mark.parametrize(
     "task,key,shape",
-    [("cls", "logits", (2, 3)), ("mc", "logits", (2, 3)), ("qa", "start_logits", (2, None)),
-     ("tag", "logits", (2, None, 3))],
+    [
+        ("cls", "logits", (2, 3)),
+        ("mc", "logits", (2, 3)),
+        ("qa", "start_logits", (2, None)),
+        ("tag", "logits", (2, None, 3)),
+    ],
 )
 def test_output_shapes_and_losses(setup, task, key, shape):
     model, _, batches = setup
@@ -78,7 +130,9 @@ def test_mlm_logits_only_at_masked_positions(setup):
     torch.testing.assert_close(out["logits"], full["logits"][batch["labels"] != IGNORE_INDEX])
     # The decoder is the input embedding matrix (tied, stored once).
     assert not any("decoder" in k for k in model.state_dict())
-    expected = torch.nn.functional.cross_entropy(out["logits"], batch["labels"][batch["labels"] != IGNORE_INDEX])
+    expected = torch.nn.functional.cross_entropy(
+        out["logits"], batch["labels"][batch["labels"] != IGNORE_INDEX]
+    )
     torch.testing.assert_close(loss, expected)
 
 
@@ -144,3 +198,64 @@ def test_missing_labels_raise():
     encoder, _ = tiny_model_factory()
     with pytest.raises(ValueError, match="with_labels"):
         MultiTaskModel(encoder, {"ccg": TaskSpec("ccg", "tagging", "intermediate", "x")})
+
+
+# ----------------------------------------------------------------------------- predict
+
+
+def test_predict_forms_for_every_kind(setup):
+    from xstilts.predict import predict, references
+
+    model, tok, _ = setup
+    for t in ("cls", "mc", "qa", "tag"):
+        preds = predict(model, SPECS[t], ROWS[t], tok, batch_size=1, max_seq_len=32)
+        refs = references(SPECS[t], ROWS[t])
+        assert len(preds) == len(refs) == 2
+        if t == "cls":
+            assert all(p in NLI_LABELS for p in preds) and refs == ["neutral", "entailment"]
+        if t == "mc":
+            assert all(isinstance(p, int) and 0 <= p < 3 for p in preds) and refs == [1, 2]
+        if t == "qa":
+            assert all(isinstance(p, str) for p in preds) and refs == [["the park"], []]
+        if t == "tag":
+            assert [len(p) for p in preds] == [3, 2] and refs[0] == ["D", "N", "V"]
+
+
+def test_qa_decoding_over_windows_and_null():
+    import numpy as np
+
+    from xstilts.bench_training import tiny_tokenizer
+    from xstilts.predict import _decode_qa
+
+    tok = tiny_tokenizer()
+    ctx = " ".join(("the man walks in the park " * 6).split() + ["with", "the", "dog", "."])
+    row = {
+        "id": "q",
+        "lang": "en",
+        "context": ctx,
+        "question": "who ?",
+        "answers": {"text": [], "answer_start": []},
+    }
+    feats = featurize([row], SPECS["qa"], tok, 24, doc_stride=6, progress=False)
+    last = len(feats) - 1
+    offsets = feats["offset_mapping"][last]
+    dog = max(i for i, o in enumerate(offsets) if o is not None and ctx[o[0] : o[1]] == "dog")
+    outs = []
+    for i in range(len(feats)):
+        s, e = np.zeros(24), np.zeros(24)
+        s[0] = e[0] = 1.0  # null score 2 in every window
+        if i == last:
+            s[dog - 1], e[dog] = 3.0, 3.0  # "the dog", score 6
+            s[1] = 50.0  # a question token: never a valid start
+        outs.append({"start_logits": s, "end_logits": e})
+    opts = {"n_best": 20, "max_answer_len": 30, "allow_null": True}
+    assert _decode_qa(SPECS["qa"], [row], feats, outs, opts) == ["the dog"]
+    outs[0]["start_logits"][0] = 10.0  # null is the minimum over windows: still 2
+    assert _decode_qa(SPECS["qa"], [row], feats, outs, opts) == ["the dog"]
+    for o in outs:
+        o["start_logits"][0] = 10.0  # null now beats the span in every window
+    assert _decode_qa(SPECS["qa"], [row], feats, outs, opts) == [""]
+    assert _decode_qa(SPECS["qa"], [row], feats, outs, dict(opts, allow_null=False)) == ["the dog"]
+    assert _decode_qa(
+        SPECS["qa"], [row], feats, outs, dict(opts, allow_null=False, max_answer_len=1)
+    ) != ["the dog"]

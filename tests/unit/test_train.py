@@ -24,11 +24,18 @@ def _rows(n, seed=0):
 def data():
     _, tok = tiny_model_factory()
     rows = _rows(24)
-    mlm_rows = [{"id": str(i), "lang": "en", "text": f"{a} {b}"} for i, (a, b) in enumerate(synthetic_pairs(12, 1))]
-    return tok, {
-        "nli": featurize(rows, CLS, tok, 48, progress=False),
-        "mlm": featurize(mlm_rows, MLM, tok, 48, progress=False),
-    }, rows
+    mlm_rows = [
+        {"id": str(i), "lang": "en", "text": f"{a} {b}"}
+        for i, (a, b) in enumerate(synthetic_pairs(12, 1))
+    ]
+    return (
+        tok,
+        {
+            "nli": featurize(rows, CLS, tok, 48, progress=False),
+            "mlm": featurize(mlm_rows, MLM, tok, 48, progress=False),
+        },
+        rows,
+    )
 
 
 def _model(tasks=("nli",), seed=0):
@@ -92,18 +99,35 @@ def test_nan_loss_stops_with_diverged(data, tmp_path):
 
 def test_huge_lr_diverges(data, tmp_path):
     tok, sets, _ = data
-    res = train(_model(), {"nli": sets["nli"]}, None, _cfg(lr=1e30, warmup_ratio=0.0, max_grad_norm=0.0), tmp_path)
+    res = train(
+        _model(),
+        {"nli": sets["nli"]},
+        None,
+        _cfg(lr=1e30, warmup_ratio=0.0, max_grad_norm=0.0),
+        tmp_path,
+    )
     assert res.status == "diverged"
 
 
 def test_checkpoint_is_safetensors_and_json_only(data, tmp_path):
     tok, sets, rows = data
-    res = train(_model(), {"nli": sets["nli"]}, {"nli": {"en": rows}}, _cfg(checkpoint_every=2, eval_every=3),
-                tmp_path, lambda m, t, lang, r: 0.5)
+    res = train(
+        _model(),
+        {"nli": sets["nli"]},
+        {"nli": {"en": rows}},
+        _cfg(checkpoint_every=2, eval_every=3),
+        tmp_path,
+        lambda m, t, lang, r: 0.5,
+    )
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert files and all(p.suffix in (".safetensors", ".json") for p in files)
     assert {p.name for p in (tmp_path / "checkpoint").iterdir()} == {
-        "model.safetensors", "optimizer.safetensors", "optimizer.json", "rng.safetensors", "trainer_state.json"}
+        "model.safetensors",
+        "optimizer.safetensors",
+        "optimizer.json",
+        "rng.safetensors",
+        "trainer_state.json",
+    }
     assert not (tmp_path / "checkpoint.tmp").exists()
     assert res.best_step == 3 and res.best_dev == 0.5
 
@@ -111,10 +135,18 @@ def test_checkpoint_is_safetensors_and_json_only(data, tmp_path):
 def test_resume_after_crash_equals_uninterrupted(data, tmp_path):
     tok, sets, rows = data
     cfg = _cfg(max_steps=8, checkpoint_every=3, eval_every=4)
+
     def ev(m, t, lang, r):
         return 0.1 * len(r)
 
-    full = train(_model(("nli", "mlm")), sets, {"nli": {"en": rows, "de": rows[:5]}}, cfg, tmp_path / "full", ev)
+    full = train(
+        _model(("nli", "mlm")),
+        sets,
+        {"nli": {"en": rows, "de": rows[:5]}},
+        cfg,
+        tmp_path / "full",
+        ev,
+    )
 
     class Crash(Exception):
         pass
@@ -124,10 +156,25 @@ def test_resume_after_crash_equals_uninterrupted(data, tmp_path):
             raise Crash
 
     with pytest.raises(Crash):
-        train(_model(("nli", "mlm")), sets, {"nli": {"en": rows, "de": rows[:5]}}, cfg, tmp_path / "r", ev, on_step=crash)
+        train(
+            _model(("nli", "mlm")),
+            sets,
+            {"nli": {"en": rows, "de": rows[:5]}},
+            cfg,
+            tmp_path / "r",
+            ev,
+            on_step=crash,
+        )
     assert json.loads((tmp_path / "r/checkpoint/trainer_state.json").read_text())["step"] == 3
     # A different initialisation proves the weights come from the checkpoint.
-    resumed = train(_model(("nli", "mlm"), seed=9), sets, {"nli": {"en": rows, "de": rows[:5]}}, cfg, tmp_path / "r", ev)
+    resumed = train(
+        _model(("nli", "mlm"), seed=9),
+        sets,
+        {"nli": {"en": rows, "de": rows[:5]}},
+        cfg,
+        tmp_path / "r",
+        ev,
+    )
     assert resumed.loss_trace == full.loss_trace
     assert resumed.dev_curves == full.dev_curves
     assert {p["lang"] for p in full.dev_curves} == {"en", "de"}
@@ -140,13 +187,21 @@ def test_early_stopping_keeps_best(data, tmp_path):
     tok, sets, rows = data
     scores = iter([0.5, 0.4, 0.3, 0.2, 0.1])
     model = _model()
-    res = train(model, {"nli": sets["nli"]}, {"nli": {"en": rows}},
-                _cfg(max_steps=10, eval_every=2, early_stopping_patience=2), tmp_path,
-                lambda m, t, lang, r: next(scores))
+    res = train(
+        model,
+        {"nli": sets["nli"]},
+        {"nli": {"en": rows}},
+        _cfg(max_steps=10, eval_every=2, early_stopping_patience=2),
+        tmp_path,
+        lambda m, t, lang, r: next(scores),
+    )
     assert res.status == "early_stopped" and res.steps == 6
     assert res.best_step == 2 and res.best_dev == 0.5
     assert "first 500 English dev examples" in res.selection_rule
     # The model ends with the best (step 2) weights.
     from safetensors.torch import load_file
+
     best = load_file(str(tmp_path / "best" / "model.safetensors"))
-    torch.testing.assert_close(model.state_dict()["heads.nli.out.weight"], best["heads.nli.out.weight"])
+    torch.testing.assert_close(
+        model.state_dict()["heads.nli.out.weight"], best["heads.nli.out.weight"]
+    )

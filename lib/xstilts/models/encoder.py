@@ -14,8 +14,9 @@ Names resolve in this order:
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from xstilts import xtreme
@@ -34,7 +35,10 @@ __all__ = [
 
 # Special names -> function returning the (converted-on-demand) local folder.
 EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
-    **{f"mini-e5-L{n}": (lambda n=n: mini_encoder.ensure_mini_encoder(n)) for n in mini_encoder.MINI_LADDER},
+    **{
+        f"mini-e5-L{n}": (lambda n=n: mini_encoder.ensure_mini_encoder(n))
+        for n in mini_encoder.MINI_LADDER
+    },
     "tiny-random": mini_encoder.ensure_tiny_encoder,
 }
 
@@ -125,6 +129,22 @@ def _model_kwargs(folder: Path, num_layers: int | None) -> dict:
     return kwargs
 
 
+@contextlib.contextmanager
+def _quiet_load(truncating: bool) -> Iterator[None]:
+    """Silence the load report when we drop blocks on purpose (it lists every dropped key)."""
+    from transformers.utils import logging as hf_logging
+
+    if not truncating:
+        yield
+        return
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
 def load_encoder(name_or_path: str, num_layers: int | None = None):
     """Load an encoder and its tokenizer, offline.
 
@@ -140,11 +160,12 @@ def load_encoder(name_or_path: str, num_layers: int | None = None):
     Raises:
         ModelNotFoundError: The name cannot be resolved locally (one line, with a fix hint).
     """
+    folder = resolve(name_or_path, num_layers)  # before importing transformers: fail fast
     from transformers import AutoModel, AutoTokenizer
 
-    folder = resolve(name_or_path, num_layers)
     kwargs = _model_kwargs(folder, None if name_or_path == "mini-e5" else num_layers)
-    model = AutoModel.from_pretrained(folder, **kwargs)
+    with _quiet_load("num_hidden_layers" in kwargs):
+        model = AutoModel.from_pretrained(folder, **kwargs)
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     return model.eval(), tokenizer
 
