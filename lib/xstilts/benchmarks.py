@@ -41,8 +41,10 @@ def retrieval_bench(n: int = 10000, d: int = 384) -> dict:
     result = retrieval.benchmark(n=n, d=d, k=4)
     io.atomic_write_json(BENCH / "retrieval.json", result)
     lines = ["# Retrieval throughput", "", "| quantity | value |", "|---|---:|"]
-    lines += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |"
-              for k, v in result.items()]
+    lines += [
+        f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |"
+        for k, v in result.items()
+    ]
     io.atomic_write_text(BENCH / "retrieval.md", "\n".join(lines) + "\n")
     return result
 

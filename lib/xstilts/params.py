@@ -54,6 +54,12 @@ class ModelSpec:
         f"built-in: {', '.join(BUILTIN_MODELS)}"
     )
     label: str = _help("short label used in tables and plots", "")
+    retrieval_layer: int = _help(
+        "hidden_states index for BUCC/Tatoeba embeddings: 0 = XTREME's relative depth "
+        "(block 14 of 24 for XLM-R Large), -1 = last layer (sentence-embedding models such "
+        "as e5 were trained on last-layer mean pooling), n > 0 = that index",
+        0,
+    )
 
 
 @dataclass
@@ -124,6 +130,11 @@ class IntermediateSpec:
         "languages of the multilingual MLM co-training corpus", factory=list
     )
     mlm_size: int = _help("MLM co-training sentences in total (sampled with alpha=0.3)", 400)
+    translated_per_language: int = _help(
+        "translated examples per language and task; 0 = all. An equal budget (English size / "
+        "number of languages, disjoint items per language) compares languages, not data size",
+        0,
+    )
     train: TrainSpec = _help("optimisation settings", factory=TrainSpec)
 
 
@@ -294,6 +305,11 @@ def validate(p: Profile, src: str) -> Profile:
     for i, m in enumerate(p.models):
         if not m.name.strip():
             raise ParamsError(f"{src}: models[{i}].name is empty")
+        if m.retrieval_layer < -1:
+            raise ParamsError(
+                f"{src}: models[{i}].retrieval_layer must be -1, 0 or a positive index, "
+                f"got {m.retrieval_layer}"
+            )
     _check_choice(p.data.source, DATA_SOURCES, "data.source", src)
     langs = known_languages(p.data.source)
     for key in ("languages", "retrieval_languages"):
@@ -334,6 +350,8 @@ def validate(p: Profile, src: str) -> Profile:
     for key in ("translated_languages", "mlm_languages"):
         for lang in getattr(p.intermediate, key):
             _check_choice(lang, sorted(langs), f"intermediate.{key}", src)
+    if p.intermediate.translated_per_language < 0:
+        raise ParamsError(f"{src}: intermediate.translated_per_language must be >= 0")
     if p.intermediate.multitask and len(p.intermediate.tasks) < 2:
         raise ParamsError(f"{src}: intermediate.multitask needs at least two intermediate.tasks")
     _check_train(p.intermediate.train, "intermediate.train", src)

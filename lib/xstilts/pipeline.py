@@ -104,6 +104,9 @@ def plan(profile: Profile) -> list[runs.Run]:
                             "tasks": tasks,
                             "languages": profile.intermediate.translated_languages,
                             "mlm_languages": profile.intermediate.mlm_languages,
+                            "translated_per_language": (
+                                profile.intermediate.translated_per_language
+                            ),
                             "seed": seed,
                             "train": dataclasses.asdict(profile.intermediate.train),
                             **common,
@@ -135,6 +138,7 @@ def plan(profile: Profile) -> list[runs.Run]:
                                 "mode": mode,
                                 "task": task,
                                 "languages": eval_languages(profile, task),
+                                "retrieval_layer": m.retrieval_layer,
                                 "seed": seed,
                                 "train": dataclasses.asdict(train_spec_for(profile, task)),
                                 **common,

@@ -38,6 +38,7 @@ class IntermediateRunParams:
     tasks: list = field(default_factory=list)  # intermediate tasks of this setting
     languages: list = field(default_factory=list)  # translated-data languages (translated modes)
     mlm_languages: list = field(default_factory=list)  # MLM co-training languages (english+mlm)
+    translated_per_language: int = 0  # translated examples per language; 0 = all
     seed: int = 0
     train: dict = field(default_factory=dict)  # TrainSpec fields
     device: str = "auto"
@@ -56,6 +57,7 @@ class TargetRunParams:
     setting: str = "none"
     mode: str = "english"
     task: str = ""  # XTREME target task
+    retrieval_layer: int = 0  # BUCC/Tatoeba layer: 0 = XTREME relative depth, -1 = last
     languages: list = field(default_factory=list)  # evaluation languages
     seed: int = 0
     train: dict = field(default_factory=dict)

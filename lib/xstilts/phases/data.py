@@ -118,8 +118,9 @@ def build_real(p: DataRunParams, root: Path) -> dict:
         by_task_split.setdefault((task, split), []).append(lang)
     for (task, split), langs in by_task_split.items():
         source = p.data["sources"].get(task) or p.data["root"]
-        card = loaders.materialize(task, split, langs, source, root, mlm_total=p.mlm_size,
-                                   seed=p.seed)
+        card = loaders.materialize(
+            task, split, langs, source, root, mlm_total=p.mlm_size, seed=p.seed
+        )
         cards.setdefault(task, {}).update({split: card})
     return cards
 

@@ -46,9 +46,13 @@ class Setup:
 def training_rows(p: IntermediateRunParams, data_root: Path, task: str) -> list[dict]:
     """Training rows of one intermediate task under the run's language mode."""
     english = store.read_split(data_root, task, "train", "en")
-    translated = [
-        r for lang in p.languages for r in store.read_split(data_root, task, "train", lang)
-    ]
+    translated = []
+    n = p.translated_per_language
+    for i, lang in enumerate(p.languages):
+        rows = store.read_split(data_root, task, "train", lang)
+        # Disjoint slices: language i gets items [i*n, (i+1)*n), so the translated set covers
+        # as many distinct items as the English one instead of n copies of the same items.
+        translated += rows[i * n : (i + 1) * n] if n else rows
     return {
         "english": english,
         "english+mlm": english,

@@ -18,7 +18,7 @@ from xstilts import metrics, retrieval, runs, xtreme
 from xstilts.data import store
 from xstilts.features import featurize, with_labels
 from xstilts.heads import MultiTaskModel
-from xstilts.models.encoder import count_parameters, load_encoder
+from xstilts.models.encoder import count_parameters, load_encoder, model_info
 from xstilts.phases import common
 from xstilts.run_params import TargetRunParams
 from xstilts.train import TrainResult, load_best, train
@@ -39,6 +39,7 @@ class Setup:
     model: MultiTaskModel | None = None
     train_rows: list = field(default_factory=list)
     dev_sets: dict = field(default_factory=dict)
+    layer: int = 0
 
 
 def encoder_source(p: TargetRunParams) -> str:
@@ -62,17 +63,11 @@ def setup(p: TargetRunParams) -> Setup:
     spec = xtreme.TARGET_TASKS[p.task]
     source = encoder_source(p)
     encoder, tokenizer = load_encoder(source)
-    base, _ = (encoder, None) if not p.intermediate_dir else load_encoder(p.model)
-    s = Setup(
-        spec,
-        encoder,
-        tokenizer,
-        source,
-        device,
-        count_parameters(encoder),
-        count_parameters(base),
-        t0,
-    )
+    params = count_parameters(encoder)
+    # Parameter count of the phase-(i) model (the scale axis), without loading its weights.
+    base = params if not p.intermediate_dir else model_info(p.model)["parameters"]
+    s = Setup(spec, encoder, tokenizer, source, device, params, base, t0)
+    s.layer = p.retrieval_layer
     if spec.train_task:
         root = store.dataset_dir(p.data_dir)
         s.train_rows = store.read_split(root, spec.train_task, "train", "en")
@@ -115,7 +110,9 @@ def run(s: Setup, p: TargetRunParams) -> TrainResult | None:
 
 
 def _retrieval_layer(s: Setup) -> int:
-    return xtreme.retrieval_layer(s.encoder.config.num_hidden_layers)
+    """The profile's layer choice resolved to a ``hidden_states`` index."""
+    n = s.encoder.config.num_hidden_layers
+    return {0: xtreme.retrieval_layer(n), -1: n}.get(s.layer, s.layer)
 
 
 def evaluate_tatoeba(s: Setup, p: TargetRunParams) -> dict:

@@ -1,0 +1,28 @@
+"""The full profile's dry run plans every cell of the paper's grid, with a cost estimate."""
+
+from xstilts import pipeline, sweep, xtreme
+from xstilts.params import load_profile
+
+
+def test_full_plan_covers_paper_grid(capsys):
+    profile = load_profile("full", {"data": {"root": "tests/fixtures/xtreme"}})
+    plan = pipeline.plan(profile)
+    inter = [r for r in plan if r.phase == "intermediate"]
+    target = [r for r in plan if r.phase == "target"]
+    settings = len(xtreme.INTERMEDIATE_TASKS) + 1  # nine tasks + multi-task
+    assert len(inter) == 3 * 3 * settings * 4  # models x seeds x settings x modes
+    assert len(target) == 3 * 3 * (1 + settings * 4) * 9
+    cells = {
+        (r.cell["model"], r.cell["setting"], r.cell["task"], lang)
+        for r in target
+        for lang in r.params["languages"]
+    }
+    for task, spec in xtreme.TARGET_TASKS.items():
+        for lang in spec.languages:
+            if lang != "en" or spec.train_task:
+                assert ("XLM-R-large", "squad_v1", task, lang) in cells, (task, lang)
+    # every phase-(iii) run of a trained setting reads exactly one phase-(ii) encoder
+    assert all(len(r.deps) == 2 for r in target if r.cell["setting"] != "none")
+    assert sweep.print_plan("full") == 0
+    out = capsys.readouterr().out
+    assert "estimated total" in out and "XLM-R-large" in out
