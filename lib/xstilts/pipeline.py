@@ -156,6 +156,8 @@ def plan(profile: Profile) -> list[runs.Run]:
         deps=[data_run] + inter_runs + target_runs,
     )
     plan_.append(analysis)
+    for r in plan_:
+        _ = r.run_id  # freeze every id now (see runs.Run.fingerprint)
     return plan_
 
 

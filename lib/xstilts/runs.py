@@ -25,7 +25,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -96,8 +96,14 @@ class Run:
         return "_".join(parts) if parts else self.phase
 
     def fingerprint(self) -> dict:
-        """The inputs of the run id."""
-        return {
+        """The inputs of the run id, computed once per Run object.
+
+        Freezing it at plan time means a run id cannot change while a sweep runs (e.g. when
+        a file is edited mid-sweep, workers would otherwise hash the new sources).
+        """
+        if "_fingerprint" in self.__dict__:
+            return self.__dict__["_fingerprint"]
+        self.__dict__["_fingerprint"] = fp = {
             "phase": self.phase,
             "cell": self.cell,
             "params_hash": _sha(canonical(self.params).encode())[:16],
@@ -105,8 +111,9 @@ class Run:
             "notebook": notebook_version(self.notebook),
             "code": code_version(),
         }
+        return fp
 
-    @property
+    @cached_property
     def run_id(self) -> str:
         """``<name>-<12 hex>``: content address of params, upstream, notebook and code."""
         return f"{self.name}-{_sha(canonical(self.fingerprint()).encode())[:12]}"

@@ -84,7 +84,12 @@ def execute_waves(
         results = _submit(todo, executor, workers, slurm or {}, folder)
         for (run, resumed, why), (ok, reason, log) in zip(todo, results):
             outcome = ("resumed" if resumed else "ran") if ok else "FAILED"
-            step = pipeline.StepResult(run, outcome, why if ok else reason, time.time() - t0, log)
+            # Runs of a wave overlap: report each run's own elapsed time from its DONE stamp.
+            stamp = run.dir / runs.STAMP
+            elapsed = (
+                io.read_json(stamp)["elapsed_s"] if ok and stamp.exists() else time.time() - t0
+            )
+            step = pipeline.StepResult(run, outcome, why if ok else reason, elapsed, log)
             if not ok:
                 bad.add(run.run_id)
             summary.steps.append(step)

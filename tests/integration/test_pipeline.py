@@ -99,8 +99,8 @@ def test_failure_does_not_stop_others_and_retry(store, capsys):
     assert "did not finish" in out and "injected failure" in out
     again = pipeline.execute(plan)
     assert {s.run.name: s.outcome for s in again.steps}["m1"] == "FAILED"  # not retried
-    failed.params["fail"] = False  # fixed input -> new run id -> runs without --retry-failed
-    fixed = pipeline.execute(plan)
+    fixed_plan = make_plan(n=3, steps=1, sleep=0.0)  # fixed input -> new run id
+    fixed = pipeline.execute(fixed_plan)
     assert {s.run.name: s.outcome for s in fixed.steps}["final"] == "ran"
 
 
