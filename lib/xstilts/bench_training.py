@@ -193,7 +193,7 @@ def _run_bare(factory, ds, steps, bs, seed, lr, warmup):
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).train()
     cfg = TrainConfig(lr=lr, max_steps=steps, batch_size=bs, seed=seed)
-    opt = build_optimizer(model, cfg, fused=device == "cuda")
+    opt = build_optimizer(model, cfg, fused=True)
     sched = linear_schedule(opt, int(0.1 * steps), steps)
     # Same sampler seed and collator as train(): exactly our batches.
     sampler = LengthGroupedSampler(ds.with_format("numpy")["length"], bs, seed=seed * 1000)
