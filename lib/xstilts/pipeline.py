@@ -50,9 +50,26 @@ def eval_languages(profile: Profile, task: str) -> list[str]:
     spec = xtreme.TARGET_TASKS[task]
     wanted = profile.data.retrieval_languages if spec.train_task is None else profile.data.languages
     langs = [lang for lang in spec.languages if lang in wanted]
+    langs += [
+        lang for lang in profile.data.real_test_sets.get(task, []) if lang not in langs
+    ]  # real annotated test-only sets (mini)
     if spec.train_task is not None and "en" in spec.languages:
         langs = ["en"] + [lang for lang in langs if lang != "en"]
     return langs
+
+
+def wanted(profile: Profile, task: str, model: str, setting: str, mode: str) -> bool:
+    """Whether ``target.restrict`` lets ``task`` run in this (model, setting, mode) cell.
+
+    The baseline cell (setting ``none``) is kept whenever the model is, so every restricted
+    task still has its no-intermediate-training reference.
+    """
+    rule = profile.target.restrict.get(task, {})
+    if model not in rule.get("models", [model]):
+        return False
+    if setting == "none":
+        return True
+    return setting in rule.get("settings", [setting]) and mode in rule.get("modes", [mode])
 
 
 def data_tasks(profile: Profile) -> list[str]:
@@ -118,6 +135,8 @@ def plan(profile: Profile) -> list[runs.Run]:
                     uppers.append((setting, mode, r))
             for setting, mode, upper in uppers:
                 for task in profile.target.tasks:
+                    if not wanted(profile, task, _label(m), setting, mode):
+                        continue
                     from xstilts.params import train_spec_for
 
                     deps = [data_run] + ([upper] if upper else [])

@@ -54,6 +54,7 @@ class Bundle:
     costs: pd.DataFrame | None = None
     runs: pd.DataFrame | None = None
     published: pd.DataFrame | None = None
+    real_test_sets: pd.DataFrame | None = None
 
     @property
     def profile(self) -> str:
@@ -156,6 +157,7 @@ def load_bundle(bundle_dir: str | os.PathLike) -> Bundle:
         costs=_read_csv(root / "costs.csv"),
         runs=_read_csv(root / "runs.csv"),
         published=_read_csv(root / "published_v1.csv"),
+        real_test_sets=_read_csv(root / "real_test_sets.csv"),
     )
 
 
@@ -268,6 +270,32 @@ def language_tables(bundle: Bundle) -> dict[str, pd.DataFrame]:
         ]
         tables[task] = table.loc[order]
     return tables
+
+
+def real_test_table(bundle: Bundle) -> pd.DataFrame | None:
+    """Scores on the real annotated test sets (mean over seeds).
+
+    Returns:
+        A table indexed by (model, setting, mode) with one ``task:lang`` column per set,
+        or ``None`` when the bundle has none.
+    """
+    real = bundle.real_test_sets
+    if real is None or real.empty:
+        return None
+    real = real.assign(column=real["task"] + ":" + real["lang"])
+    table = real.pivot_table(
+        index=["model", "setting", "mode"], columns="column", values="score", aggfunc="mean"
+    )
+    settings = ["none", *xtreme.INTERMEDIATE_TASKS, "multitask"]
+    order = sorted(
+        table.index,
+        key=lambda k: (
+            bundle.params.get(k[0], 0.0),
+            order_key(settings, k[1]),
+            order_key(list(MODE_ORDER), k[2]),
+        ),
+    )
+    return table.loc[order]
 
 
 def cost_summary(costs: pd.DataFrame | None) -> tuple[list[dict], dict]:
@@ -506,6 +534,7 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
         published=published,
         heatmaps=_heatmaps(bundle, out_dir),
         lang_tables=language_tables(bundle),
+        real_table=real_test_table(bundle),
         scale=None if bundle.scale_summary is None else bundle.scale_summary.to_dict("records"),
         trend=None if bundle.scale_trend is None else bundle.scale_trend.to_dict("records"),
         scale_figure=_copy_scale_figure(bundle, out_dir),

@@ -69,6 +69,13 @@ def test_index_sections_and_stand_in_banner(rendered):
     assert "tatoeba" in html and "XTREME avg" in html
 
 
+def test_index_shows_real_annotated_test_sets_apart(rendered):
+    html = rendered[1].read_text()
+    section = html.split("<h3>Real annotated test sets</h3>", 1)[1].split("</section>", 1)[0]
+    assert "udpos:tr" in section and "panx:ja" in section
+    assert "41.5" in section and "38.2" in section  # one decimal, from the bundle file
+
+
 def test_index_images_and_links_resolve(rendered):
     bundle, out = rendered
     parser = _Images()

@@ -112,3 +112,41 @@ def test_pipeline_params_cover_notebook_contract():
         schema = {f.name for f in dataclasses.fields(run_params.PHASE_PARAMS[run.phase])}
         assert injected <= schema, injected - schema
         run_params.check(run.phase, pipeline.notebook_parameters(run))
+
+
+def _restricted(tmp_path, restrict):
+    d = _smoke()
+    d["models"] = [{"name": "tiny-random", "label": "a"}, {"name": "tiny-random", "label": "b"}]
+    d["intermediate"]["modes"] = ["english", "translated"]
+    d["intermediate"]["translated_languages"] = ["de"]
+    d["target"]["tasks"] = ["xnli", "tatoeba"]
+    d["target"]["restrict"] = restrict
+    return load_profile(_write(tmp_path, d))
+
+
+def test_restrict_limits_target_cells_but_keeps_the_baseline(tmp_path):
+    from xstilts import pipeline
+
+    p = _restricted(tmp_path, {"xnli": {"models": ["b"], "modes": ["translated"]}})
+    cells = {
+        (r.cell["model"], r.cell["setting"], r.cell["mode"], r.cell["task"])
+        for r in pipeline.plan(p)
+        if r.phase == "target"
+    }
+    xnli = {c[:3] for c in cells if c[3] == "xnli"}
+    assert xnli == {("b", "none", "english"), ("b", "mnli", "translated")}
+    assert len([c for c in cells if c[3] == "tatoeba"]) == 6  # 2 models x (none + 2 modes)
+
+
+@pytest.mark.parametrize(
+    "restrict,fragment",
+    [
+        ({"pawsx": {"models": ["a"]}}, "target.restrict"),
+        ({"xnli": {"model": ["a"]}}, "target.restrict.xnli"),
+        ({"xnli": {"models": ["c"]}}, "target.restrict.xnli.models"),
+        ({"xnli": {"modes": []}}, "non-empty list"),
+    ],
+)
+def test_bad_restrict_fails_validation(tmp_path, restrict, fragment):
+    with pytest.raises(ParamsError, match=fragment):
+        _restricted(tmp_path, restrict)

@@ -76,6 +76,34 @@ def collect(p: AnalysisRunParams) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def collect_real(p: AnalysisRunParams) -> pd.DataFrame:
+    """Scores on the real annotated test sets (mini: Turkish POS, Japanese NER).
+
+    They are kept apart from the per-language table so task averages stay over the
+    parallel languages.
+    """
+    rows = []
+    for d in p.target_dirs:
+        m = runs.read_metrics(d)
+        if m.get("status") != "ok":
+            continue
+        for lang, s in (m.get("real_test_sets") or {}).items():
+            rows.append(
+                {
+                    "model": m["model"],
+                    "params_m": m["params_m"],
+                    "setting": m["setting"],
+                    "mode": m["mode"],
+                    "seed": m["seed"],
+                    "task": m["task"],
+                    "lang": lang,
+                    "score": s["score"],
+                    "n": s.get("n"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def task_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """Mean over languages per seed, then mean over seeds (XTREME per-task score)."""
     keys = ["model", "params_m", "setting", "mode", "task"]
@@ -222,6 +250,9 @@ def analyse(scores: pd.DataFrame, p: AnalysisRunParams) -> Bundle:
             tables["scale_trend"] = scale_study.scale_trend(gaps, n_boot=2000).rename(columns=ci)
             (out / "figures").mkdir(parents=True, exist_ok=True)
             scale_study.plot_gap_vs_scale(summary["group"], out / "figures" / "gap_vs_scale.png")
+    real = collect_real(p)
+    if len(real):
+        tables["real_test_sets"] = real
     tables["costs"] = pd.DataFrame(_cost_rows(p))
     tables["runs"] = pd.DataFrame(_run_links(p))
     return Bundle(out, tables, claim_results, claims.check_references(), provenance(p))

@@ -3,8 +3,9 @@
 Two sources behind one schema (``docs/ARCHITECTURE.md``):
 
 - ``mini``: the deterministic mini-XTREME generator (``data.synthetic``) for task formats no
-  package ships, and real human-translated parallel sentences (``data.parallel_text``) for
-  Tatoeba and BUCC.
+  package ships, real human-translated parallel sentences (``data.parallel_text``) for
+  Tatoeba and BUCC, and real annotated test sets (``data.annotated``: Turkish POS,
+  Japanese NER) as extra evaluation languages.
 - ``real``: the official XTREME / intermediate-task files (``data.loaders``), from local
   copies or the Hugging Face datasets cache.
 """
@@ -50,6 +51,10 @@ def plan_files(p: DataRunParams) -> list[tuple[str, str, str]]:
             if spec.role == "target":
                 langs = [lang for lang in spec.languages if lang in eval_langs]
                 files += [(task, split, lang) for split in ("dev", "test") for lang in langs]
+                # Real annotated sets are test-only: nothing is tuned on them.
+                files += [
+                    (task, "test", lang) for lang in d.get("real_test_sets", {}).get(task, [])
+                ]
     return list(dict.fromkeys(files))
 
 
@@ -60,16 +65,20 @@ def _size(p: DataRunParams, task: str, split: str) -> int:
 
 def build_mini(p: DataRunParams, root: Path) -> dict:
     """Write the mini-XTREME dataset folder; return data cards keyed by task."""
-    from xstilts.data import parallel_text, synthetic
+    from xstilts.data import annotated, parallel_text, synthetic
     from xstilts.data.mlm_corpus import sample_corpus
 
     cards: dict = {}
     files = plan_files(p)
+    real_sets = p.data.get("real_test_sets", {})
     for task, split, lang in files:
         spec = xtreme.task(task)
         if spec.kind == "mlm":
             continue
-        if spec.kind == "bitext_retrieval":
+        if lang in real_sets.get(task, []):
+            rows = annotated.test_rows(task, lang, p.data["test_size"], seed=p.seed)
+            store.write_split(root, task, split, lang, rows)
+        elif spec.kind == "bitext_retrieval":
             rows = parallel_text.tatoeba_pairs(lang, p.data["retrieval_size"], seed=p.seed)
             store.write_split(root, task, split, lang, rows)
         elif spec.kind == "bitext_mining":
@@ -105,6 +114,12 @@ def build_mini(p: DataRunParams, root: Path) -> dict:
             }
         else:
             cards[task] = synthetic.card(task)
+            real = {
+                lang: annotated.card(task, lang, store.read_split(root, task, "test", lang))
+                for lang in real_sets.get(task, [])
+            }
+            if real:
+                cards[task]["real_test_sets"] = real
     return cards
 
 
@@ -131,10 +146,14 @@ SOURCES = {"mini": build_mini, "real": build_real}
 def check_sources(p: DataRunParams) -> None:
     """Fail before any work when a requested language is outside what the source can make."""
     if p.data["source"] == "mini":
-        from xstilts.data import parallel_text, synthetic
+        from xstilts.data import annotated, parallel_text, synthetic
 
+        real_sets = p.data.get("real_test_sets", {})
         for task, _split, lang in plan_files(p):
             kind = xtreme.task(task).kind
+            if lang in real_sets.get(task, []):
+                annotated.require(task, lang)  # one line naming the package and how to get it
+                continue
             if kind in ("bitext_retrieval", "bitext_mining"):
                 ok = lang in parallel_text.available_languages()
             else:
