@@ -50,6 +50,20 @@ def reproduce(profile_name: str, retry_failed: bool = False, with_paper: bool = 
     from xstilts import sweep
 
     summary = sweep.run_profile(profile, plan, retry_failed)
+    ran = [s for s in summary.steps if s.outcome in ("ran", "resumed")]
+    if ran:  # the report shows the wall time of the last execution that did work
+        io.atomic_write_json(
+            paths.report_dir() / "pipeline_timing.json",
+            {
+                "profile": profile.profile,
+                "wall_s": round(time.time() - t0, 1),
+                "runs_executed": len(ran),
+                "runs_total": len(plan),
+                "executor": profile.compute.executor,
+                "workers": profile.compute.workers,
+                "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            },
+        )
     analysis = plan[-1]
     if runs.is_done(analysis.dir):
         publish(analysis, with_paper=with_paper)
@@ -105,8 +119,8 @@ def publish(analysis: runs.Run, with_paper: bool = True) -> None:
     if not with_paper:
         return
     t0 = time.time()
-    pdf = paths.PAPER_BUILD / "paper.pdf"
-    pstamp = paths.PAPER_BUILD / ".stamp.json"
+    pdf = paths.paper_build() / "paper.pdf"
+    pstamp = paths.paper_build() / ".stamp.json"
     if _stamp_ok(pstamp, key, pdf):
         print(f"{'paper':<12} {'paper.pdf':<48} {'skipped':<8} {0.0:7.1f}s  up to date")
         return

@@ -463,9 +463,7 @@ def _figures(bundle: Bundle, fig_dir: Path) -> dict:
     return figures
 
 
-def render_paper(
-    bundle_dir: str | os.PathLike, out_dir: str | os.PathLike = paths.PAPER_GENERATED
-) -> Path:
+def render_paper(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
     """Render the paper's LaTeX sources from an analysis bundle.
 
     Writes ``macros.tex``, ``table_main.tex``, ``table_claims.tex``, ``table_scale.tex``,
@@ -479,7 +477,7 @@ def render_paper(
     Returns:
         ``out_dir``.
     """
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir or paths.paper_generated())
     bundle = report.load_bundle(bundle_dir)
     macros = build_macros(bundle)
     context = dict(
@@ -517,8 +515,8 @@ def _log_tail(build_dir: Path, output: str) -> str:
 
 
 def build_pdf(
-    out_dir: str | os.PathLike = paths.PAPER_GENERATED,
-    build_dir: str | os.PathLike = paths.PAPER_BUILD,
+    out_dir: str | os.PathLike | None = None,
+    build_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Compile ``out_dir/main.tex`` with latexmk into ``build_dir/paper.pdf``.
 
@@ -536,7 +534,8 @@ def build_pdf(
         raise PaperBuildError(
             "latexmk not found: run scripts/setup-system.sh to install the LaTeX toolchain"
         )
-    out_dir, build_dir = Path(out_dir).resolve(), Path(build_dir).resolve()
+    out_dir = Path(out_dir or paths.paper_generated()).resolve()
+    build_dir = Path(build_dir or paths.paper_build()).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
         "latexmk",
@@ -564,8 +563,8 @@ def main(argv: list[str] | None = None) -> Path:
     """Command line: render the paper from a bundle and build the PDF."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", help="analysis bundle folder (runs/analysis/<run_id>)")
-    parser.add_argument("--out", default=str(paths.PAPER_GENERATED), help="rendered LaTeX folder")
-    parser.add_argument("--build", default=str(paths.PAPER_BUILD), help="latexmk output folder")
+    parser.add_argument("--out", default=str(paths.paper_generated()), help="rendered LaTeX folder")
+    parser.add_argument("--build", default=str(paths.paper_build()), help="latexmk output folder")
     args = parser.parse_args(argv)
     pdf = build_pdf(render_paper(args.bundle, args.out), args.build)
     print(pdf)

@@ -1,11 +1,14 @@
 """Every path xstilts uses, in one place.
 
 Notebooks and modules never build paths by string concatenation; they ask here.
-Two environment variables move the heavy folders out of the repository:
+Three environment variables move the generated folders out of the repository:
 
 - ``XSTILTS_RUNS``: the run store (default ``<repo>/runs``).
-- ``XSTILTS_CACHE``: converted models and generated datasets shared across
+- ``XSTILTS_CACHE``: converted models and downloaded data packages shared across
   clones (default ``~/.cache/xstilts``).
+- ``XSTILTS_PAPER_OUT``: where the rendered LaTeX (``generated/``) and the PDF (``build/``)
+  go (default ``<repo>/paper``); tests point it elsewhere so they never overwrite a
+  user's paper.
 """
 
 from __future__ import annotations
@@ -17,9 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]  # repo root: lib/xstilts/paths.py ->
 LIB = ROOT / "lib" / "xstilts"
 NOTEBOOKS = ROOT / "notebooks"
 PARAMS = ROOT / "params"  # YAML profiles: smoke, mini, full
-PAPER = ROOT / "paper"  # LaTeX sources; templates are rendered into PAPER_GENERATED
-PAPER_GENERATED = PAPER / "generated"  # tables/macros/figures rendered from results
-PAPER_BUILD = PAPER / "build"  # latexmk output
+PAPER = ROOT / "paper"  # LaTeX sources; templates are rendered into paper_generated()
 RESOURCES = LIB / "resources"  # data files shipped with the package (published numbers, claims)
 TEMPLATES = LIB / "templates"  # jinja2 templates for HTML and LaTeX
 TESTS = ROOT / "tests"
@@ -50,3 +51,18 @@ def run_dir(phase: str, run_id: str) -> Path:
 def report_dir() -> Path:
     """Return the folder holding ``index.html`` and the per-phase HTML copies."""
     return runs_root() / "report"
+
+
+def paper_out() -> Path:
+    """Return the folder holding ``generated/`` and ``build/`` of the paper."""
+    return Path(os.environ.get("XSTILTS_PAPER_OUT", PAPER))
+
+
+def paper_generated() -> Path:
+    """Return the folder of the LaTeX rendered from results (tables, macros, figures)."""
+    return paper_out() / "generated"
+
+
+def paper_build() -> Path:
+    """Return the latexmk output folder (``paper.pdf``)."""
+    return paper_out() / "build"

@@ -230,6 +230,35 @@ def format_step(s: StepResult) -> str:
     return f"{s.run.phase:<12} {s.run.name[:48]:<48} {s.outcome:<8} {s.elapsed_s:7.1f}s  {s.reason}"
 
 
+def _kernel_manager_class():
+    """A kernel manager that talks to the kernel over Unix sockets instead of TCP ports.
+
+    With parallel workers, TCP ports picked free by one launcher can be taken by another
+    kernel before it binds them ("Address already in use" in the heartbeat thread); IPC
+    sockets are named after each kernel's unique connection file, so they cannot collide.
+    It also avoids ipykernel's plaintext-TCP warning on every run.
+    """
+    import tempfile
+    import uuid
+
+    from jupyter_client import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            # jupyter_client's default IPC prefix is "kernel-ipc" in the working directory,
+            # shared by every kernel started there: make it unique per kernel (and short,
+            # since Unix socket paths are limited to ~100 bytes).
+            return str(Path(tempfile.gettempdir()) / f"xstilts-{uuid.uuid4().hex[:12]}-ipc")
+
+    return IPCKernelManager
+
+
 def execute_run(run: runs.Run, resumed: bool) -> tuple[bool, str, str | None]:
     """Execute one notebook run; returns ``(ok, reason, log_path)``.
 
@@ -253,6 +282,7 @@ def execute_run(run: runs.Run, resumed: bool) -> tuple[bool, str, str | None]:
             progress_bar=False,
             log_output=False,
             kernel_name="python3",
+            kernel_manager_class=_kernel_manager_class(),
         )
     except Exception as e:  # noqa: BLE001 - a failing run must never stop the sweep
         reason = _error_line(e)

@@ -55,6 +55,7 @@ class Bundle:
     runs: pd.DataFrame | None = None
     published: pd.DataFrame | None = None
     real_test_sets: pd.DataFrame | None = None
+    acceptance: pd.DataFrame | None = None
 
     @property
     def profile(self) -> str:
@@ -158,6 +159,7 @@ def load_bundle(bundle_dir: str | os.PathLike) -> Bundle:
         runs=_read_csv(root / "runs.csv"),
         published=_read_csv(root / "published_v1.csv"),
         real_test_sets=_read_csv(root / "real_test_sets.csv"),
+        acceptance=_read_csv(root / "acceptance.csv"),
     )
 
 
@@ -296,6 +298,18 @@ def real_test_table(bundle: Bundle) -> pd.DataFrame | None:
         ),
     )
     return table.loc[order]
+
+
+TIMING_FILE = "pipeline_timing.json"
+
+
+def pipeline_timing(report_dir: Path, profile: str) -> dict | None:
+    """End-to-end wall time of the last pipeline execution that ran something (``cli``)."""
+    path = Path(report_dir) / TIMING_FILE
+    if not path.is_file():
+        return None
+    timing = io.read_json(path)
+    return timing if timing.get("profile") == profile else None
 
 
 def cost_summary(costs: pd.DataFrame | None) -> tuple[list[dict], dict]:
@@ -535,6 +549,10 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
         heatmaps=_heatmaps(bundle, out_dir),
         lang_tables=language_tables(bundle),
         real_table=real_test_table(bundle),
+        acceptance=None
+        if bundle.acceptance is None
+        else bundle.acceptance.fillna("").to_dict("records"),
+        timing=pipeline_timing(out_dir, bundle.profile),
         scale=None if bundle.scale_summary is None else bundle.scale_summary.to_dict("records"),
         trend=None if bundle.scale_trend is None else bundle.scale_trend.to_dict("records"),
         scale_figure=_copy_scale_figure(bundle, out_dir),

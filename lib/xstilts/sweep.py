@@ -250,7 +250,7 @@ def clean(profile_name: str) -> int:
             if d.exists():
                 shutil.rmtree(d)
                 removed += 1
-    for d in (paths.report_dir(), paths.PAPER_BUILD, paths.PAPER_GENERATED):
+    for d in (paths.report_dir(), paths.paper_build(), paths.paper_generated()):
         if d.exists():
             shutil.rmtree(d)
     print(f"removed {removed} run folders of profile {profile.profile}")

@@ -152,3 +152,12 @@ def test_index_in_headless_chromium(rendered, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 50_000  # a blank 1280x2000 page is a few kB
     shutil.copyfile(shot, Path(out.parent) / "screenshot.png")  # kept for inspection
+
+
+def test_index_shows_acceptance_checks_with_status(rendered):
+    html = rendered[1].read_text()
+    table = html.split('<table id="acceptance">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 3  # header + two checks
+    assert '<span class="status supported">pass</span>' in table
+    assert '<span class="status contradicted">fail</span>' in table
+    assert "5 of 5" in table and "71.2" in table

@@ -15,7 +15,11 @@ from xstilts import paths
 
 @pytest.fixture()
 def env(tmp_path):
-    return {**os.environ, "XSTILTS_RUNS": str(tmp_path / "runs")}
+    return {
+        **os.environ,
+        "XSTILTS_RUNS": str(tmp_path / "runs"),
+        "XSTILTS_PAPER_OUT": str(tmp_path / "paper"),  # never overwrite the user's paper
+    }
 
 
 def _invoke(args, env):
@@ -29,8 +33,14 @@ def _invoke(args, env):
     )
 
 
+def _mtime(path):
+    return path.stat().st_mtime_ns if path.exists() else None
+
+
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="run scripts/setup-system.sh")
 def test_smoke_reproduce_then_nothing_to_do(env, tmp_path):
+    user_pdf = paths.PAPER / "build" / "paper.pdf"
+    before = _mtime(user_pdf)
     first = _invoke(["reproduce", "--profile", "smoke"], env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     lines = [
@@ -45,8 +55,12 @@ def test_smoke_reproduce_then_nothing_to_do(env, tmp_path):
         for d in (runs / phase).iterdir():
             for f in ("params.yaml", "metrics.json", "notebook.ipynb", "report.html", "DONE"):
                 assert (d / f).exists(), d / f
-    assert (runs / "report" / "index.html").exists()
-    assert (paths.PAPER_BUILD / "paper.pdf").exists()
+    index = (runs / "report" / "index.html").read_text()
+    assert "Last pipeline execution:" in index and "7 of 7 runs executed" in index
+    assert 'id="acceptance"' in index and "informative" in index  # smoke is not gated
+    assert "Kernel is running over TCP" not in first.stderr  # IPC kernels, no port races
+    assert (tmp_path / "paper" / "build" / "paper.pdf").exists()
+    assert _mtime(user_pdf) == before  # the user's own paper is untouched
     second = _invoke(["reproduce", "--profile", "smoke"], env)
     assert second.returncode == 0
     lines = [ln for ln in second.stdout.splitlines() if " skipped " in ln]

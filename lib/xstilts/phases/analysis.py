@@ -223,7 +223,7 @@ def main_model(scores: pd.DataFrame) -> str:
 
 def analyse(scores: pd.DataFrame, p: AnalysisRunParams) -> Bundle:
     """Compute every table of the bundle (nothing is written yet)."""
-    from xstilts import claims, scale_study
+    from xstilts import acceptance, claims, scale_study
 
     out = Path(p.run_dir) / "bundle"
     tasks = task_scores(scores) if len(scores) else pd.DataFrame()
@@ -250,6 +250,7 @@ def analyse(scores: pd.DataFrame, p: AnalysisRunParams) -> Bundle:
             tables["scale_trend"] = scale_study.scale_trend(gaps, n_boot=2000).rename(columns=ci)
             (out / "figures").mkdir(parents=True, exist_ok=True)
             scale_study.plot_gap_vs_scale(summary["group"], out / "figures" / "gap_vs_scale.png")
+    tables["acceptance"] = acceptance.check(scores, p.profile)
     real = collect_real(p)
     if len(real):
         tables["real_test_sets"] = real
