@@ -212,6 +212,9 @@ class MultiTaskModel(nn.Module):
             classification/tagging tasks need ``labels``.
         dropout: Head dropout; defaults to the encoder's ``hidden_dropout_prob`` (0.1).
         tokenizer: Optional tokenizer, saved next to the encoder by ``save_encoder``.
+        seed: Seed of the head initialisation. With a seed the heads are a function of it
+            alone (the global RNG is left untouched), so two processes build identical
+            heads; ``None`` draws from the global RNG.
     """
 
     def __init__(
@@ -220,6 +223,7 @@ class MultiTaskModel(nn.Module):
         tasks: Mapping[str, TaskSpec],
         dropout: float | None = None,
         tokenizer=None,
+        seed: int | None = None,
     ):
         super().__init__()
         self.encoder = encoder
@@ -229,10 +233,13 @@ class MultiTaskModel(nn.Module):
         dropout = getattr(cfg, "hidden_dropout_prob", 0.1) if dropout is None else dropout
         std = getattr(cfg, "initializer_range", 0.02)
         self.heads = nn.ModuleDict()
-        for name, spec in self.specs.items():
-            head = HEADS[spec.kind](spec, _hidden_size(encoder), cfg.vocab_size, dropout)
-            _init_head(head, std)
-            self.heads[name] = head
+        with torch.random.fork_rng(devices=[]):
+            if seed is not None:
+                torch.manual_seed(seed)
+            for name, spec in self.specs.items():
+                head = HEADS[spec.kind](spec, _hidden_size(encoder), cfg.vocab_size, dropout)
+                _init_head(head, std)
+                self.heads[name] = head
 
     def encode(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Run the encoder on a batch; multiple-choice inputs are flattened first."""

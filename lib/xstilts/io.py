@@ -14,6 +14,36 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+TEMP_SUFFIX = ".tmp"
+_PID_SEP = "~"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_orphan_temp_files(folder: str | os.PathLike) -> int:
+    """Delete temp files that killed writers left under ``folder``; return how many.
+
+    A SIGKILL between the temp file's creation and its rename leaves the temp file (the
+    target itself is never half-written). Only files of writers that no longer run are
+    removed, so a concurrent writer is never disturbed.
+    """
+    removed = 0
+    for tmp in Path(folder).rglob(f".*{TEMP_SUFFIX}"):
+        head = tmp.name.rsplit(_PID_SEP, 1)[0]  # ".<target>.<pid>"
+        pid = head.rsplit(".", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + fsync + rename).
@@ -28,7 +58,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # The writer's pid in the name lets a later start tell a killed writer's leftover
+    # (remove_orphan_temp_files) from a live one's file in progress.
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}{_PID_SEP}", suffix=TEMP_SUFFIX
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -256,6 +256,12 @@ def _kernel_manager_class():
             # since Unix socket paths are limited to ~100 bytes).
             return str(Path(tempfile.gettempdir()) / f"xstilts-{uuid.uuid4().hex[:12]}-ipc")
 
+        async def _async_interrupt_kernel(self):
+            # jupyter_client sends SIGINT before every shutdown; our notebooks have finished
+            # by then, so it only makes ipykernel log "KeyboardInterrupt caught in kernel".
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
     return IPCKernelManager
 
 
@@ -343,6 +349,7 @@ def execute(
 
     """
     runner = runner or execute_run
+    runs.remove_orphans(plan_)  # leftovers of a killed earlier invocation
     summary = Summary()
     bad: set[str] = set()
     for run in plan_:

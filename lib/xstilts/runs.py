@@ -250,3 +250,8 @@ def describe_resume(run_dir: str | Path) -> str:
             step = "?"
         return f"resuming from checkpoint at step {step}"
     return "fresh run: no checkpoint found"
+
+
+def remove_orphans(plan: list[Run]) -> int:
+    """Delete temp files left in the plan's run folders by killed writers (``io``)."""
+    return sum(io.remove_orphan_temp_files(r.dir) for r in plan if r.dir.exists())

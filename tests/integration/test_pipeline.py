@@ -115,11 +115,13 @@ ORCHESTRATOR = textwrap.dedent(
 )
 
 
-def _corrupt_files(root: Path) -> list[str]:
+def _corrupt_files(root: Path, temp_ok: bool = False) -> list[str]:
+    """Result files that do not parse; with ``temp_ok=False`` also any temp file."""
     bad = []
     for p in root.rglob("*"):
         if p.name.endswith(".tmp"):
-            bad.append(f"leftover temp file {p}")
+            if not temp_ok:
+                bad.append(f"leftover temp file {p}")
         elif p.suffix == ".json" or p.name == runs.STAMP:
             try:
                 json.loads(p.read_text())
@@ -143,7 +145,9 @@ def test_sigkill_orchestrator_five_times_then_complete(store):
         time.sleep(rng.uniform(1.0, 6.0))
         os.killpg(proc.pid, signal.SIGKILL)  # the whole group: orchestrator and its kernels
         proc.wait()
-        assert not _corrupt_files(store), _corrupt_files(store)
+        # A kill between a temp file's creation and its rename may leave the temp file
+        # (never a half-written result); the next start removes it (checked below).
+        assert not _corrupt_files(store, temp_ok=True), _corrupt_files(store, temp_ok=True)
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
     )

@@ -259,3 +259,34 @@ def test_qa_decoding_over_windows_and_null():
     assert _decode_qa(
         SPECS["qa"], [row], feats, outs, dict(opts, allow_null=False, max_answer_len=1)
     ) != ["the dog"]
+
+
+def test_seeded_heads_do_not_depend_on_the_global_rng():
+    """A run's heads are a function of its seed alone (so two processes agree)."""
+    from transformers import BertConfig, BertModel
+
+    from xstilts import xtreme
+    from xstilts.heads import MultiTaskModel
+
+    cfg = BertConfig(
+        vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=16,
+    )  # fmt: skip
+    enc = BertModel(cfg, add_pooling_layer=False)
+    specs = {"xnli": xtreme.task("xnli")}
+
+    def heads(global_seed, seed):
+        torch.manual_seed(global_seed)
+        m = MultiTaskModel(enc, specs, seed=seed)
+        after = torch.rand(1)  # the global stream must be untouched by a seeded build
+        return [p.detach().clone() for p in m.heads.parameters()], after
+
+    (a, after_a), (b, after_b) = heads(1, seed=3), heads(2, seed=3)
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    for global_seed, after in ((1, after_a), (2, after_b)):
+        torch.manual_seed(global_seed)
+        assert torch.equal(after, torch.rand(1))
+    (c, _), (d, _) = heads(1, seed=None), heads(2, seed=None)
+    assert not all(torch.equal(x, y) for x, y in zip(c, d))
+    (e, _) = heads(1, seed=4)
+    assert not all(torch.equal(x, y) for x, y in zip(a, e))

@@ -65,3 +65,26 @@ def test_params_yaml_written(store):
     text = (d / "params.yaml").read_text()
     assert "value: 7" in text and f"run_id: {r.run_id}" in text
     assert io.read_json(d / "fingerprint.json")["code"] == runs.code_version()
+
+
+def test_orphan_temp_files_of_dead_writers_are_removed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from xstilts import io
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    orphan = tmp_path / "sub" / f".metrics.json.{dead}~abc123.tmp"
+    live = tmp_path / f".params.yaml.{os.getpid()}~def456.tmp"
+    foreign = tmp_path / ".notes.tmp"  # not ours (no pid): left alone
+    for p in (orphan, live, foreign):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("half")
+    io.atomic_write_json(tmp_path / "metrics.json", {"a": 1})  # leaves no temp file itself
+    assert io.remove_orphan_temp_files(tmp_path) == 1
+    assert not orphan.exists() and live.exists() and foreign.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == sorted(
+        [live.name, foreign.name, "metrics.json"]
+    )

@@ -50,30 +50,24 @@ class Bundle:
     provenance: dict
 
 
-def collect(p: AnalysisRunParams) -> pd.DataFrame:
-    """Long score table from every finished target run's ``metrics.json``."""
+def _score_rows(p: AnalysisRunParams, section: str, extra: tuple[str, ...]) -> pd.DataFrame:
+    """One row per (finished target run, language) of ``metrics.json[section]``."""
     rows = []
     for d in p.target_dirs:
         m = runs.read_metrics(d)
         if m.get("status") != "ok":
             continue
-        for lang, s in m["per_language"].items():
-            rows.append(
-                {
-                    "model": m["model"],
-                    "params_m": m["params_m"],
-                    "setting": m["setting"],
-                    "mode": m["mode"],
-                    "seed": m["seed"],
-                    "task": m["task"],
-                    "group": m["group"],
-                    "lang": lang,
-                    "score": s["score"],
-                    "f1": s.get("f1"),
-                    "exact_match": s.get("exact_match"),
-                }
-            )
+        cell = {
+            k: m.get(k) for k in ("model", "params_m", "setting", "mode", "seed", "task", "group")
+        }
+        for lang, s in (m.get(section) or {}).items():
+            rows.append({**cell, "lang": lang, "score": s["score"], **{k: s.get(k) for k in extra}})
     return pd.DataFrame(rows)
+
+
+def collect(p: AnalysisRunParams) -> pd.DataFrame:
+    """Long score table from every finished target run's ``metrics.json``."""
+    return _score_rows(p, "per_language", ("f1", "exact_match"))
 
 
 def collect_real(p: AnalysisRunParams) -> pd.DataFrame:
@@ -82,26 +76,7 @@ def collect_real(p: AnalysisRunParams) -> pd.DataFrame:
     They are kept apart from the per-language table so task averages stay over the
     parallel languages.
     """
-    rows = []
-    for d in p.target_dirs:
-        m = runs.read_metrics(d)
-        if m.get("status") != "ok":
-            continue
-        for lang, s in (m.get("real_test_sets") or {}).items():
-            rows.append(
-                {
-                    "model": m["model"],
-                    "params_m": m["params_m"],
-                    "setting": m["setting"],
-                    "mode": m["mode"],
-                    "seed": m["seed"],
-                    "task": m["task"],
-                    "lang": lang,
-                    "score": s["score"],
-                    "n": s.get("n"),
-                }
-            )
-    return pd.DataFrame(rows)
+    return _score_rows(p, "real_test_sets", ("n",))
 
 
 def task_scores(scores: pd.DataFrame) -> pd.DataFrame:

@@ -88,7 +88,8 @@ def setup(p: IntermediateRunParams) -> Setup:
             mlm_rows, specs["mlm"], tokenizer, max_len, cache_dir=cache, seed=p.seed, progress=False
         )
         sizes["mlm"] = len(mlm_rows)
-    model = MultiTaskModel(encoder, specs, tokenizer=tokenizer)
+    # Heads seeded by the run's seed: the same run gives the same result in any process.
+    model = MultiTaskModel(encoder, specs, tokenizer=tokenizer, seed=p.seed)
     return Setup(
         model, tokenizer, specs, train_sets, dev_sets, sizes, device, count_parameters(encoder), t0
     )

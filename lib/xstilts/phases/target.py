@@ -80,7 +80,8 @@ def setup(p: TargetRunParams) -> Setup:
                 if store.split_path(root, p.task, "dev", lang).exists()
             }
         }
-        s.model = MultiTaskModel(encoder, {p.task: s.spec}, tokenizer=tokenizer)
+        # Heads seeded by the run's seed: the same run gives the same result in any process.
+        s.model = MultiTaskModel(encoder, {p.task: s.spec}, tokenizer=tokenizer, seed=p.seed)
     return s
 
 
