@@ -463,6 +463,24 @@ def _figures(bundle: Bundle, fig_dir: Path) -> dict:
     return figures
 
 
+def _one_decimal(value: float) -> str:
+    return "--" if pd.isna(value) else f"{value:.1f}"
+
+
+def _real_table(bundle: report.Bundle) -> dict | None:
+    """Scores on the real annotated test sets as LaTeX-ready strings (one decimal)."""
+    table = report.real_test_table(bundle)
+    if table is None:
+        return None
+    return dict(
+        columns=list(table.columns),
+        rows=[
+            dict(model=k[0], setting=k[1], mode=k[2], cells=[_one_decimal(v) for v in row])
+            for k, row in table.iterrows()
+        ],
+    )
+
+
 def render_paper(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
     """Render the paper's LaTeX sources from an analysis bundle.
 
@@ -498,6 +516,10 @@ def render_paper(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
         task_facts=[
             dict(task=t) for t in bundle.tasks if macro_name("MeanGain", t) in macros.items
         ],
+        real=_real_table(bundle),
+        acceptance=[]
+        if bundle.acceptance is None
+        else bundle.acceptance.fillna("").to_dict("records"),
     )
     env = latex_env()
     for name in TEMPLATES:

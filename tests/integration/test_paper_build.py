@@ -97,6 +97,10 @@ def test_pdf_has_claims_and_main_table(built):
     base = xtreme.query("model == 'mini-e5-L12' and setting == 'none'")["avg"].iloc[0]
     assert f"{base:.1f}" in flat
     assert "?" not in flat.split("References")[0].replace("(?)", "")  # citations resolved
+    real = flat.split("Real annotated test sets.", 1)[1]
+    assert "udpos:tr" in real and "panx:ja" in real and "41.5" in real  # from real_test_sets.csv
+    accept = flat.split("Acceptance checks.", 1)[1]
+    assert "5 of 5 — pass" in accept and "71.2 — fail" in accept  # from acceptance.csv
 
 
 @needs_latex
