@@ -43,6 +43,6 @@ def _reproduce(store, hash_seed):
 def test_smoke_runs_are_identical_across_processes(tmp_path):
     a = _reproduce(tmp_path / "a", 1)
     b = _reproduce(tmp_path / "b", 2)
-    assert a.keys() == b.keys() and len(a) == 3  # same run ids: 1 intermediate + 2 targets
+    assert a.keys() == b.keys() and len(a) == 5  # same run ids: 1 intermediate + 4 targets
     assert any(trace for trace, _ in a.values())
     assert a == b
