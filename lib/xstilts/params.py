@@ -173,6 +173,11 @@ class ComputeSpec:
     throughput: dict = _help(
         "examples/s per model label for cost estimates (measured if empty)", factory=dict
     )
+    keep_checkpoints: bool = _help(
+        "keep checkpoint/ and best/ of finished training runs (resume state, ~1 GB per "
+        "e5-L12 run); by default they are deleted once a run is DONE",
+        False,
+    )
 
 
 @dataclass

@@ -103,6 +103,9 @@ def plan(profile: Profile) -> list[runs.Run]:
     )
     plan_: list[runs.Run] = [data_run]
     common = {"device": profile.compute.device, "threads": profile.compute.threads}
+    # Resume state of training runs (~1 GB per e5-L12 run) is deleted once a run is done,
+    # unless the profile keeps it; intermediate runs keep their encoder/ for phase (iii).
+    scratch = () if profile.compute.keep_checkpoints else ("checkpoint", "best")
     inter_runs: list[runs.Run] = []
     target_runs: list[runs.Run] = []
     for m in profile.models:
@@ -130,6 +133,7 @@ def plan(profile: Profile) -> list[runs.Run]:
                         },
                         notebook=_nb("intermediate"),
                         deps=[data_run],
+                        scratch=scratch,
                     )
                     inter_runs.append(r)
                     uppers.append((setting, mode, r))
@@ -164,6 +168,7 @@ def plan(profile: Profile) -> list[runs.Run]:
                             },
                             notebook=_nb("target"),
                             deps=deps,
+                            scratch=scratch,
                         )
                     )
     plan_ += inter_runs + target_runs
@@ -301,6 +306,7 @@ def execute_run(run: runs.Run, resumed: bool) -> tuple[bool, str, str | None]:
         return False, reason, str(d / "notebook.ipynb")
     render_phase_html(d / "notebook.ipynb", d / "report.html")
     runs.mark_done(d, time.time() - t0, resumed)
+    runs.discard_scratch(run)  # after DONE: a kill in between leaves a finished run
     return True, "", None
 
 
@@ -349,7 +355,7 @@ def execute(
 
     """
     runner = runner or execute_run
-    runs.remove_orphans(plan_)  # leftovers of a killed earlier invocation
+    runs.tidy(plan_)  # leftovers of a killed earlier invocation
     summary = Summary()
     bad: set[str] = set()
     for run in plan_:

@@ -4,7 +4,8 @@ Layout of ``runs/<phase>/<run_id>/`` (documented in the README)::
 
     params.yaml          resolved parameters the notebook ran with (written first)
     fingerprint.json     what the run_id hashes: cell, params, upstream run ids, code versions
-    checkpoint/          resumable training state (safetensors + JSON), phases ii and iii only
+    checkpoint/          resumable training state (safetensors + JSON), phases ii and iii only;
+                         deleted with best/ once DONE is written (``Run.scratch``)
     encoder/             phase ii only: the trained encoder handed to phase iii (safetensors)
     metrics.json         results (written by the notebook through ``write_metrics``)
     notebook.ipynb       the executed notebook (a log; never parsed for results)
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -80,6 +82,9 @@ class Run:
         params: Notebook parameters, except ``run_dir`` and upstream folders.
         deps: Upstream runs this run reads from.
         notebook: The notebook file to execute.
+        scratch: Subfolders needed only while the run is unfinished (resume state such as
+            ``checkpoint/`` and ``best/``), deleted once ``DONE`` is written. Not part of
+            the run id.
 
     """
 
@@ -88,6 +93,7 @@ class Run:
     params: dict
     notebook: Path
     deps: list[Run] = field(default_factory=list)
+    scratch: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -252,6 +258,21 @@ def describe_resume(run_dir: str | Path) -> str:
     return "fresh run: no checkpoint found"
 
 
-def remove_orphans(plan: list[Run]) -> int:
-    """Delete temp files left in the plan's run folders by killed writers (``io``)."""
-    return sum(io.remove_orphan_temp_files(r.dir) for r in plan if r.dir.exists())
+def discard_scratch(run: Run) -> None:
+    """Delete the scratch subfolders of a finished run (``Run.scratch``); a no-op otherwise."""
+    if not is_done(run.dir):
+        return  # an unfinished run resumes from them
+    for name in run.scratch:
+        shutil.rmtree(run.dir / name, ignore_errors=True)
+
+
+def tidy(plan: list[Run]) -> None:
+    """Remove what a killed earlier invocation left behind.
+
+    That is temp files of dead writers (``io``) and scratch folders of runs that finished
+    just before the kill.
+    """
+    for r in plan:
+        if r.dir.exists():
+            io.remove_orphan_temp_files(r.dir)
+            discard_scratch(r)

@@ -60,7 +60,7 @@ def execute_waves(
     Returns:
         The summary of this invocation.
     """
-    runs.remove_orphans(plan)  # leftovers of a killed earlier invocation
+    runs.tidy(plan)  # leftovers of a killed earlier invocation
     summary = pipeline.Summary()
     bad: set[str] = set()
     for wave in waves(plan):

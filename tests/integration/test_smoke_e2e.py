@@ -55,6 +55,9 @@ def test_smoke_reproduce_then_nothing_to_do(env, tmp_path):
         for d in (runs / phase).iterdir():
             for f in ("params.yaml", "metrics.json", "notebook.ipynb", "report.html", "DONE"):
                 assert (d / f).exists(), d / f
+            for scratch in ("checkpoint", "best"):  # resume state goes once a run is done
+                assert not (d / scratch).exists(), d / scratch
+    assert all((d / "encoder" / "config.json").exists() for d in (runs / "intermediate").iterdir())
     index = (runs / "report" / "index.html").read_text()
     assert "Last pipeline execution:" in index and "7 of 7 runs executed" in index
     assert 'id="acceptance"' in index and "informative" in index  # smoke is not gated

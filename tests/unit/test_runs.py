@@ -88,3 +88,21 @@ def test_orphan_temp_files_of_dead_writers_are_removed(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == sorted(
         [live.name, foreign.name, "metrics.json"]
     )
+
+
+def test_scratch_folders_go_only_once_the_run_is_done(tmp_path, monkeypatch):
+    monkeypatch.setenv("XSTILTS_RUNS", str(tmp_path))
+    from xstilts import paths, runs
+
+    run = runs.Run("target", {"task": "x"}, {"a": 1}, paths.NOTEBOOKS / "20_target.ipynb",
+                   scratch=("checkpoint", "best"))  # fmt: skip
+    d = runs.prepare(run)
+    for name in ("checkpoint", "best", "encoder"):
+        (d / name).mkdir()
+        (d / name / "model.safetensors").write_bytes(b"x")
+    runs.tidy([run])  # unfinished: it resumes from its checkpoint
+    assert (d / "checkpoint").exists() and (d / "best").exists()
+    runs.mark_done(d, 1.0, False)
+    runs.tidy([run])
+    assert not (d / "checkpoint").exists() and not (d / "best").exists()
+    assert (d / "encoder" / "model.safetensors").exists()  # not scratch: kept
