@@ -47,13 +47,13 @@ def reproduce(profile_name: str, retry_failed: bool = False, with_paper: bool = 
     profile, plan = load(profile_name)
     preflight(profile)
     print(f"profile {profile.profile}: {len(plan)} runs  (runs in {paths.runs_root()})")
-    from xstilts import sweep
+    from xstilts import report, sweep
 
     summary = sweep.run_profile(profile, plan, retry_failed)
     ran = [s for s in summary.steps if s.outcome in ("ran", "resumed")]
     if ran:  # the report shows the wall time of the last execution that did work
         io.atomic_write_json(
-            paths.report_dir() / "pipeline_timing.json",
+            paths.report_dir() / report.TIMING_FILE,
             {
                 "profile": profile.profile,
                 "wall_s": round(time.time() - t0, 1),

@@ -111,10 +111,12 @@ def task_order(tasks) -> list[str]:
     return sorted(set(tasks), key=lambda t: order_key(order, t))
 
 
+SETTING_ORDER = ("none", *xtreme.INTERMEDIATE_TASKS, "multitask")
+
+
 def setting_order(settings) -> list[str]:
     """Sort settings: ``none``, intermediate tasks (registry order), ``multitask``."""
-    order = ["none", *xtreme.INTERMEDIATE_TASKS, "multitask"]
-    return sorted(set(settings), key=lambda s: order_key(order, s))
+    return sorted(set(settings), key=lambda s: order_key(list(SETTING_ORDER), s))
 
 
 def mode_order(modes) -> list[str]:
@@ -288,12 +290,11 @@ def real_test_table(bundle: Bundle) -> pd.DataFrame | None:
     table = real.pivot_table(
         index=["model", "setting", "mode"], columns="column", values="score", aggfunc="mean"
     )
-    settings = ["none", *xtreme.INTERMEDIATE_TASKS, "multitask"]
     order = sorted(
         table.index,
         key=lambda k: (
             bundle.params.get(k[0], 0.0),
-            order_key(settings, k[1]),
+            order_key(list(SETTING_ORDER), k[1]),
             order_key(list(MODE_ORDER), k[2]),
         ),
     )

@@ -5,30 +5,15 @@ seed (head initialisation did, before heads were seeded by the run's seed).
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from xstilts import paths
+from tests.integration.invoke_runner import invoke, isolated_env
 
 
 def _reproduce(store, hash_seed):
-    env = {
-        **os.environ,
-        "XSTILTS_RUNS": str(store / "runs"),
-        "XSTILTS_PAPER_OUT": str(store / "paper"),
-        "PYTHONHASHSEED": str(hash_seed),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "invoke", "reproduce", "--profile", "smoke", "--no-paper"],
-        cwd=paths.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    env = isolated_env(store, PYTHONHASHSEED=str(hash_seed))
+    proc = invoke(["reproduce", "--profile", "smoke", "--no-paper"], env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     out = {}
     for phase in ("intermediate", "target"):

@@ -6,30 +6,16 @@ not an assertion here.
 """
 
 import csv
-import os
-import subprocess
-import sys
 
 import pytest
 
-from xstilts import paths
+from tests.integration.invoke_runner import invoke, isolated_env
 
 
 @pytest.mark.slow
 def test_mini_main_job_passes_its_acceptance_checks(tmp_path):
-    env = {
-        **os.environ,
-        "XSTILTS_RUNS": str(tmp_path / "runs"),
-        "XSTILTS_PAPER_OUT": str(tmp_path / "paper"),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "invoke", "reproduce", "--profile", "mini"],
-        cwd=paths.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
+    env = isolated_env(tmp_path)
+    proc = invoke(["reproduce", "--profile", "mini"], env, timeout=3600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (bundle,) = (tmp_path / "runs" / "analysis").glob("*/bundle")
     with open(bundle / "acceptance.csv") as f:

@@ -3,34 +3,17 @@
 Then a second `reproduce` re-runs nothing and says so per step.
 """
 
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
+from tests.integration.invoke_runner import invoke, isolated_env
 from xstilts import paths
 
 
 @pytest.fixture()
 def env(tmp_path):
-    return {
-        **os.environ,
-        "XSTILTS_RUNS": str(tmp_path / "runs"),
-        "XSTILTS_PAPER_OUT": str(tmp_path / "paper"),  # never overwrite the user's paper
-    }
-
-
-def _invoke(args, env):
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=paths.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return isolated_env(tmp_path)
 
 
 def _mtime(path):
@@ -41,7 +24,7 @@ def _mtime(path):
 def test_smoke_reproduce_then_nothing_to_do(env, tmp_path):
     user_pdf = paths.PAPER / "build" / "paper.pdf"
     before = _mtime(user_pdf)
-    first = _invoke(["reproduce", "--profile", "smoke"], env)
+    first = invoke(["reproduce", "--profile", "smoke"], env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     lines = [
         ln
@@ -64,10 +47,10 @@ def test_smoke_reproduce_then_nothing_to_do(env, tmp_path):
     assert "Kernel is running over TCP" not in first.stderr  # IPC kernels, no port races
     assert (tmp_path / "paper" / "build" / "paper.pdf").exists()
     assert _mtime(user_pdf) == before  # the user's own paper is untouched
-    second = _invoke(["reproduce", "--profile", "smoke"], env)
+    second = invoke(["reproduce", "--profile", "smoke"], env)
     assert second.returncode == 0
     lines = [ln for ln in second.stdout.splitlines() if " skipped " in ln]
     assert len(lines) == 9, second.stdout
     assert "ran " not in second.stdout.replace("ran  ", "")  # no step ran
-    status = _invoke(["status", "--profile", "smoke"], env)
+    status = invoke(["status", "--profile", "smoke"], env)
     assert "done: 7" in status.stdout
