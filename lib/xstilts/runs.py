@@ -14,7 +14,8 @@ Layout of ``runs/<phase>/<run_id>/`` (documented in the README)::
     FAILED.json          written instead of DONE when the notebook raised
 
 ``run_id`` is ``<readable cell name>-<hash>``, where the hash covers the resolved params,
-the upstream run ids, the notebook's source and the source of ``lib/xstilts``. A run
+the upstream run ids, the notebook's source and the ``lib/xstilts`` code that notebook
+executes (``xstilts.codehash``: its import closure and the resources those modules name). A run
 whose ``DONE`` exists is skipped; a run folder without ``DONE`` is resumed (the trainer
 picks up ``checkpoint/``). Every file is written atomically (``xstilts.io``).
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from xstilts import io, paths
+from xstilts import codehash, io, paths
 
 STAMP = "DONE"
 FAILED = "FAILED.json"
@@ -45,7 +46,10 @@ def _sha(data: bytes) -> str:
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Hash of every source and resource file of ``lib/xstilts`` (the code a run ran)."""
+    """Hash of every source and resource file of ``lib/xstilts`` (what a report renders with).
+
+    Run ids use the narrower ``codehash.code_version`` of the run's notebook instead.
+    """
     h = hashlib.sha256()
     for p in sorted(paths.LIB.rglob("*")):
         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc":
@@ -115,7 +119,9 @@ class Run:
             "params_hash": _sha(canonical(self.params).encode())[:16],
             "deps": {d.key: d.run_id for d in self.deps},
             "notebook": notebook_version(self.notebook),
-            "code": code_version(),
+            # Only the code this run executes (its notebook's import closure): editing a
+            # template or the claims registry must not re-queue training runs.
+            "code": codehash.code_version(Path(self.notebook).resolve()),
         }
         return fp
 

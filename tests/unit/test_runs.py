@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from xstilts import io, paths, runs
+from xstilts import codehash, io, paths, runs
 
 
 @pytest.fixture()
@@ -64,7 +64,8 @@ def test_params_yaml_written(store):
     d = runs.prepare(r)
     text = (d / "params.yaml").read_text()
     assert "value: 7" in text and f"run_id: {r.run_id}" in text
-    assert io.read_json(d / "fingerprint.json")["code"] == runs.code_version()
+    fingerprint = io.read_json(d / "fingerprint.json")
+    assert fingerprint["code"] == codehash.code_version(r.notebook.resolve())
 
 
 def test_orphan_temp_files_of_dead_writers_are_removed(tmp_path):
