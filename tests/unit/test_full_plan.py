@@ -26,3 +26,12 @@ def test_full_plan_covers_paper_grid(capsys):
     assert sweep.print_plan("full") == 0
     out = capsys.readouterr().out
     assert "estimated total" in out and "XLM-R-large" in out
+
+
+def test_full_mlm_corpus_covers_the_40_xtreme_languages():
+    # v1 §3.3: "a multilingual corpus across the 40 languages covered by the XTREME benchmark"
+    from xstilts.params import load_profile
+
+    p = load_profile("full")
+    assert len(set(p.intermediate.mlm_languages)) == 40
+    assert set(p.intermediate.mlm_languages) == {"en", *p.data.languages}

@@ -450,3 +450,31 @@ def test_materialize_mlm_through_the_loader(tmp_path):
     card = loaders.materialize("mlm", "train", ["en", "zh"], paths.FIXTURES, tmp_path, mlm_total=8)
     assert card["sizes"] == mlm_corpus.allocate({"en": 3, "zh": 1}, 8)
     assert card["sampling_probs"]["zh"] > 0.25  # α = 0.3 up-weights the small language
+
+
+def test_materialize_mlm_streams_in_bounded_memory(tmp_path):
+    import tracemalloc
+
+    from xstilts import io
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    line = "a sentence of some forty characters ... {}\n"
+    with open(root / "en.txt", "w") as f:
+        f.writelines(line.format(i) for i in range(200_000))  # ~9 MB
+    (root / "sw.txt").write_text("".join(line.format(f"sw{i}") for i in range(5)))
+    tracemalloc.start()
+    card = mlm_corpus.materialize_mlm(root, ["en", "sw"], 200, tmp_path / "out", seed=3)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 2_000_000, f"peak {peak} bytes: the corpus was read into memory"
+    assert card["available"] == {"en": 200_000, "sw": 5}
+    assert card["sizes"] == mlm_corpus.allocate({"en": 200_000, "sw": 5}, 200)
+    en = io.read_jsonl(tmp_path / "out" / "mlm" / "train" / "en.jsonl")
+    assert len({r["text"] for r in en}) == len(en)  # without replacement while k <= n
+    sw = io.read_jsonl(tmp_path / "out" / "mlm" / "train" / "sw.jsonl")
+    assert len(sw) > 5  # up-sampled: every sentence, then repeats
+    assert {r["text"] for r in sw} == {line.format(f"sw{i}").strip() for i in range(5)}
+    again = mlm_corpus.materialize_mlm(root, ["en", "sw"], 200, tmp_path / "again", seed=3)
+    assert again == card
+    assert io.read_jsonl(tmp_path / "again" / "mlm" / "train" / "en.jsonl") == en
