@@ -440,7 +440,8 @@ def _check_real_test_sets(p: Profile, src: str) -> None:
 def profile_path(name_or_path: str | Path) -> Path:
     """Resolve a profile name (``smoke``) or a YAML path; raise ``ParamsError`` if absent."""
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    # ``paper`` is also a folder of the repository: only a file counts as a path here.
+    if path.suffix in (".yaml", ".yml") or path.is_file():
         if not path.exists():
             raise ParamsError(f"{path}: profile file does not exist")
         return path
@@ -467,16 +468,40 @@ def load_profile(name_or_path: str | Path, overrides: dict | None = None) -> Pro
     """
     path = profile_path(name_or_path)
     src = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ParamsError(f"{src}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise ParamsError(f"{src}: a profile must be a YAML mapping at the top level")
+    data = _read_with_bases(path)
     if overrides:
         data = deep_merge(data, overrides)
     data.setdefault("source_file", src)
     return validate(_build(Profile, data, "", src), src)
+
+
+def _read_mapping(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ParamsError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: a profile must be a YAML mapping at the top level")
+    return data
+
+
+def _read_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A profile file merged over the profile it ``extends`` (recursively; lists replace).
+
+    ``extends: full`` lets a profile state only what differs from the paper's grid, so the
+    derived profiles cannot drift from it.
+    """
+    if path.resolve() in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
+        raise ParamsError(f"{path}: 'extends' forms a cycle: {chain}")
+    data = _read_mapping(path)
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ParamsError(f"{path}: extends: expected a profile name or path, got {base!r}")
+    base_path = profile_path(base)
+    return deep_merge(_read_with_bases(base_path, (*seen, path.resolve())), data)
 
 
 def deep_merge(base: dict, over: dict) -> dict:

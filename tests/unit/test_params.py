@@ -91,7 +91,7 @@ def test_not_yaml_mapping(tmp_path):
 
 
 def test_unknown_profile_name():
-    with pytest.raises(ParamsError, match="available: full, mini, smoke"):
+    with pytest.raises(ParamsError, match="available: full, mini, paper, scale, smoke"):
         load_profile("smok")
 
 
@@ -150,3 +150,28 @@ def test_restrict_limits_target_cells_but_keeps_the_baseline(tmp_path):
 def test_bad_restrict_fails_validation(tmp_path, restrict, fragment):
     with pytest.raises(ParamsError, match=fragment):
         _restricted(tmp_path, restrict)
+
+
+def test_extends_merges_over_the_base_profile(tmp_path):
+    full = load_profile("full")
+    paper = load_profile("paper")
+    assert [m.label for m in paper.models] == ["XLM-R-large"] and paper.seeds == [1]
+    assert paper.intermediate.modes == ["english", "english+mlm"]
+    assert paper.intermediate.tasks == full.intermediate.tasks  # inherited
+    assert paper.target == full.target
+    scale = load_profile("scale")
+    assert len(scale.models) == 3 and len(scale.seeds) == 3
+    assert scale.intermediate.tasks == ["mnli", "squad_v1"]
+    assert scale.intermediate.train == full.intermediate.train
+
+
+def test_extends_cycle_and_bad_value_are_rejected(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(f"extends: {b}\n")
+    b.write_text(f"extends: {a}\n")
+    with pytest.raises(ParamsError, match="cycle"):
+        load_profile(a)
+    c = tmp_path / "c.yaml"
+    c.write_text("extends: [full]\n")
+    with pytest.raises(ParamsError, match="extends: expected a profile name"):
+        load_profile(c)
