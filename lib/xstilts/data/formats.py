@@ -14,6 +14,7 @@ Formats (``FORMATS`` keys):
 - ``nli_jsonl``: ANLI (``context``/``premise``, ``hypothesis``, ``label`` e/n/c), SNLI and
   MultiNLI (``sentence1``, ``sentence2``, ``gold_label``), HF exports (``premise``,
   ``hypothesis``, ``label`` 0/1/2).
+- ``anli_csv``: ANLI's annotated dev copies (``ANLI_analysis_r<k>_dev.csv``, anli_annot_v0.2).
 - ``pawsx_tsv``: PAWS-X ``id sentence1 sentence2 label`` with header (``x-final/<lang>/*.tsv``)
   or XTREME's header-less ``sentence1 sentence2 label`` files.
 - ``qqp_tsv``: GLUE QQP ``id qid1 qid2 question1 question2 is_duplicate``.
@@ -46,6 +47,18 @@ from xstilts.xtreme import NLI_LABELS
 
 class DataFormatError(ValueError):
     """A file exists but cannot be read into the schema (wrong format, labels stripped)."""
+
+
+class LabelsStrippedError(DataFormatError):
+    """A file in XTREME's processed form whose gold labels (or QA answers) were removed.
+
+    ``detail`` is the message without the fix hint, so that the loader, which knows the task,
+    can name the labelled release to download instead of the generic hint.
+    """
+
+    def __init__(self, detail: str, hint: str = "point data.sources at the original release"):
+        super().__init__(f"{detail}; {hint}")
+        self.detail = detail
 
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -106,10 +119,9 @@ def _nli_label(raw, where: str) -> str | None:
     return NLI_LABEL_MAP[key]
 
 
-def _labels_stripped(path: Path, what: str) -> DataFormatError:
-    return DataFormatError(
-        f"{path}: {what} has no gold labels (XTREME's preprocessing removes test labels); "
-        "point data.sources at the original release files instead"
+def _labels_stripped(path: Path, what: str) -> LabelsStrippedError:
+    return LabelsStrippedError(
+        f"{path}: {what} has no gold labels (XTREME's preprocessing removes test labels)"
     )
 
 
@@ -173,6 +185,25 @@ def nli_row(d: dict, lang: str, rid: str) -> dict | None:
         return None
     rid = str(d.get("uid", d.get("pairID", d.get("idx", rid))))
     return {"id": rid, "lang": lang, "text_a": a, "text_b": b, "label": label}
+
+
+def read_anli_csv(path: Path, lang: str) -> list[dict]:
+    """Read ANLI's annotated dev copies ``ANLI_analysis_r{1,2,3}_dev.csv`` (anli_annot_v0.2).
+
+    Columns by name (``context``, ``statement``, ``gold_label`` e/n/c, ``uid``); a few fields
+    hold line breaks and rows end in CRLF, so this is a CSV reader, not a line splitter. The
+    R3 copy has 1,198 of the official 1,200 dev pairs.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        records = list(csv.DictReader(f))
+    pairs = (
+        {"context": d["context"], "hypothesis": d["statement"], "label": d["gold_label"],
+         "uid": d["uid"]}
+        for d in records
+    )  # fmt: skip
+    rows = (nli_row(d, lang, f"{path.stem}-{i}") for i, d in enumerate(pairs))
+    return [r for r in rows if r is not None]
 
 
 def read_nli_jsonl(path: Path, lang: str) -> list[dict]:
@@ -355,9 +386,9 @@ def squad_rows(data: dict, lang: str, where: str, id_filter=None) -> list[dict]:
                     }
                 )
     if rows and stripped >= len(rows):
-        raise DataFormatError(
+        raise LabelsStrippedError(
             f"{where}: every answer is empty, the annotations were removed by XTREME's "
-            "remove_qa_test_annotations; use the original release files"
+            "remove_qa_test_annotations"
         )
     if bad:
         warnings.warn(f"{where}: {bad} answers do not match context[answer_start:]", stacklevel=2)
@@ -514,6 +545,7 @@ Reader = Callable[[Path, str], list[dict]]
 FORMATS: dict[str, Reader] = {
     "nli_tsv": read_nli_tsv,
     "nli_jsonl": read_nli_jsonl,
+    "anli_csv": read_anli_csv,
     "pawsx_tsv": read_pawsx_tsv,
     "qqp_tsv": read_qqp_tsv,
     "conllu": read_conllu,

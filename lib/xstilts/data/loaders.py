@@ -102,6 +102,27 @@ DOWNLOAD: dict[str, str] = {
     "(token<TAB>supertag per line, blank line between sentences)",
 }
 
+# Where XTREME's download_data.sh writes a split without its gold labels (or blanks the QA
+# answers), the labelled release a user needs instead; the loader appends it to the error.
+LABELLED_RELEASE: dict[str, str] = {
+    "xnli": "get the labelled XNLI-1.0.zip from the XNLI site (dl.fbaipublicfiles.com/XNLI/"
+    "XNLI-1.0.zip) and put xnli.test.tsv in <root>/xnli/XNLI-1.0/",
+    "pawsx": "get the labelled PAWS-X x-final release (storage.googleapis.com/paws/pawsx/"
+    "x-final.tar.gz) and unpack it into <root>/pawsx/ (x-final/<lang>/test_2k.tsv)",
+    "panx": "get the labelled WikiANN/PAN-X release (AmazonPhotos.zip, Rahimi et al. splits, "
+    "see google-research/xtreme's README) and unpack <lang>.tar.gz into <root>/panx/panx_dataset/<lang>/",
+    "udpos": "get the labelled UD v2.5 treebanks (ud-treebanks-v2.5.tgz, hdl.handle.net/11234/"
+    "1-3105) and unpack them into <root>/udpos/",
+    "xquad": "get the labelled DeepMind originals xquad.<lang>.json (github.com/google-deepmind/"
+    "xquad) into <root>/xquad/, replacing XTREME's blanked copies",
+    "mlqa": "get the labelled MLQA_V1.zip (dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip) and unpack "
+    "it into <root>/mlqa/, replacing XTREME's blanked copies",
+    "tydiqa": "get the labelled TyDiQA-GoldP dev set (storage.googleapis.com/tydiqa/v1.1/"
+    "tydiqa-goldp-v1.1-dev.tar.gz, tydiqa-goldp-dev-<language>.json) into <root>/tydiqa/"
+    "tydiqa-goldp-v1.1-dev/, replacing XTREME's blanked tydiqa.goldp.<lang>.dev.json",
+}
+_LASER_TATOEBA = "facebookresearch/LASER data/tatoeba/v1"
+
 # --- local layouts ------------------------------------------------------------------------------
 
 # A candidate is (format, pattern relative to the task folder, holds_all_languages). Patterns
@@ -143,10 +164,17 @@ _SNLI = {
     s: _c("nli_jsonl", f"snli_1.0/snli_1.0_{s}.jsonl", f"snli_1.0_{s}.jsonl")
     for s in ("train", "dev")
 }
+# ANLI's annotated copies of the dev rounds (anli_annot_v0.2) stand in when the jsonl is absent.
+_ANLI_CSV = "ANLI_analysis_r{0}_dev.csv"
 _ANLI_ROUND = {
-    s: [_c("nli_jsonl", f"anli_v1.0/R{r}/{s}.jsonl", f"R{r}/{s}.jsonl") for r in (1, 2, 3)]
+    s: [
+        _c("nli_jsonl", f"anli_v1.0/R{r}/{s}.jsonl", f"R{r}/{s}.jsonl")
+        + (_c("anli_csv", _ANLI_CSV.format(r), "anli_annot_v0.2/" + _ANLI_CSV.format(r))
+           if s == "dev" else [])
+        for r in (1, 2, 3)
+    ]
     for s in ("train", "dev")
-}
+}  # fmt: skip
 _TT_QA = "translate-train/{0}.translate.train.en-{{lang}}.json"
 _MLQA = "{split}-context-{lang}-question-{qlang}.json"
 _UD = _c("token_tag", "{split}-{lang}.tsv") + _c(
@@ -167,12 +195,22 @@ _BUCC_STEMS = {
     "dev": ("{lang}-en.dev", "{lang}-en.sample", "{lang}-en/{lang}-en.sample"),
     "test": ("{lang}-en.test", "{lang}-en.training", "{lang}-en/{lang}-en.training"),
 }
-_TATOEBA = _c(
-    "tatoeba_laser",
-    "tatoeba.{lang3}-eng",
-    "v1/tatoeba.{lang3}-eng",
-    "LASER-master/data/tatoeba/v1/tatoeba.{lang3}-eng",
-) + _c("tatoeba_jiant", "{lang}-en", "tatoeba_{lang}/{lang}-en")
+# LASER originals first (line i of .xxx translates line i of .eng), also in a tatoeba-laser/
+# folder beside XTREME's tatoeba/; jiant's sorted copy carries its .labels order; XTREME's own
+# <lang>-en.{<lang>,en} sorts the English side without a labels file, so it is only recognised
+# in order to say so (tatoeba_xtreme_sorted).
+_TATOEBA = (
+    _c(
+        "tatoeba_laser",
+        "tatoeba.{lang3}-eng",
+        "v1/tatoeba.{lang3}-eng",
+        "LASER-master/data/tatoeba/v1/tatoeba.{lang3}-eng",
+        "../tatoeba-laser/tatoeba.{lang3}-eng",
+        "tatoeba-laser/tatoeba.{lang3}-eng",
+    )
+    + _c("tatoeba_jiant", "{lang}-en", "tatoeba_{lang}/{lang}-en")
+    + _c("tatoeba_xtreme_sorted", "{lang}-en")
+)
 
 # task -> (folder under the data root, {split: [part, ...]}); a part is a candidate list and
 # the rows of all parts are concatenated (ANLI+ = ANLI R1-R3 + MNLI + SNLI).
@@ -243,7 +281,19 @@ _PAIR_FILES: dict[str, Callable[[str, str], tuple[str, ...]]] = {
     "bucc": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en"),
     "tatoeba_laser": lambda stem, lang: (f"{stem}.{TATOEBA_LANG3[lang]}", f"{stem}.eng"),
     "tatoeba_jiant": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en", f"{stem}.labels"),
+    "tatoeba_xtreme_sorted": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en"),
 }
+
+
+def _tatoeba_sorted(stem: Path, lang: str):
+    l3 = TATOEBA_LANG3[lang]
+    raise DataFormatError(
+        f"{stem}.{{{lang},en}} is XTREME's processed Tatoeba copy, whose English side is sorted "
+        f"alphabetically (not the gold alignment); get LASER's tatoeba.{l3}-eng.{{{l3},eng}} "
+        f"({_LASER_TATOEBA}) into <root>/tatoeba-laser/"
+    )
+
+
 _PAIR_READERS: dict[str, Callable] = {
     "bucc": _bucc,
     "tatoeba_laser": lambda stem, lang: (
@@ -254,8 +304,19 @@ _PAIR_READERS: dict[str, Callable] = {
         F.read_tatoeba(Path(f"{stem}.{lang}"), Path(f"{stem}.en"), lang, Path(f"{stem}.labels")),
         None,
     ),
+    "tatoeba_xtreme_sorted": _tatoeba_sorted,
 }
 FILE_READERS: dict[str, F.Reader] = {**F.FORMATS, "tydiqa_json": _tydiqa_json}
+
+
+def _read_file(task: str, fmt: str, path: Path, lang: str) -> list[dict]:
+    """Read one file; a stripped XTREME split names the labelled release of ``task``."""
+    try:
+        return FILE_READERS[fmt](path, lang)
+    except F.LabelsStrippedError as e:
+        if task not in LABELLED_RELEASE:
+            raise
+        raise F.LabelsStrippedError(e.detail, LABELLED_RELEASE[task]) from None
 
 
 def _fill(pattern: str, task: str, split: str, lang: str, qlang: str) -> str:
@@ -296,7 +357,6 @@ def _read_local(task: str, split: str, lang: str, root: Path, qlang: str):
     folder, splits = LAYOUTS[task]
     # Also when root is absent: the paths then only serve the error message.
     bases = [root / folder, root] if not root.is_file() else []
-    looked: list[str] = []
     # The user layout (rows already in our schema) wins over any official file.
     user_looked: list[str] = []  # reported after the official places
     hit = _find_part(_USER, bases, task, split, lang, qlang, user_looked)
@@ -312,8 +372,10 @@ def _read_local(task: str, split: str, lang: str, root: Path, qlang: str):
     if root.is_file():  # a single file given directly: read it with the first format that fits
         fits = [f for f, p, _ in splits[split][0] if Path(p).suffix == root.suffix]
         fmt = fits[0] if fits else splits[split][0][0][0]
-        return FILE_READERS[fmt](root, lang), None
+        return _read_file(task, fmt, root, lang), None
     for k, part in enumerate(splits[split]):
+        # Only the missing part's places (ANLI+: not the rounds that were found).
+        looked: list[str] = []
         hit = _find_part(part, bases, task, split, lang, qlang, looked)
         if hit is None:
             places = list(dict.fromkeys(looked + user_looked)) or [str(root)]
@@ -324,7 +386,7 @@ def _read_local(task: str, split: str, lang: str, root: Path, qlang: str):
             if fmt in _PAIR_READERS:
                 got, gold = _PAIR_READERS[fmt](p, lang)
             else:
-                got = FILE_READERS[fmt](p, lang)
+                got = _read_file(task, fmt, p, lang)
             if len(splits[split]) > 1:  # ANLI+: keep ids unique across its sources
                 for r in got:
                     r["id"] = f"{k}:{r['id']}"
