@@ -9,6 +9,11 @@ Three environment variables move the generated folders out of the repository:
 - ``XSTILTS_PAPER_OUT``: where the rendered LaTeX (``generated/``) and the PDF (``build/``)
   go (default ``<repo>/paper``); tests point it elsewhere so they never overwrite a
   user's paper.
+
+One more points at data outside the repository:
+
+- ``XSTILTS_XTREME_REAL``: a folder of real XTREME files in ``download_data.sh`` layout
+  (default ``<repo>/../shared/xtreme-real``), read by tests that skip when it is absent.
 """
 
 from __future__ import annotations
@@ -25,6 +30,15 @@ RESOURCES = LIB / "resources"  # data files shipped with the package (published 
 TEMPLATES = LIB / "templates"  # jinja2 templates for HTML and LaTeX
 TESTS = ROOT / "tests"
 FIXTURES = TESTS / "fixtures"  # small files in each official data format
+
+
+def xtreme_real() -> Path:
+    """Return the folder of real XTREME files for tests (``XSTILTS_XTREME_REAL``).
+
+    Never part of the repository (licences); the default sits beside the clone, where CI
+    keeps its ``shared/`` folder. The folder may be absent: callers check and skip.
+    """
+    return Path(os.environ.get("XSTILTS_XTREME_REAL", ROOT.parent / "shared" / "xtreme-real"))
 
 
 def runs_root() -> Path:
