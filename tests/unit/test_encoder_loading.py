@@ -80,3 +80,38 @@ def test_hub_name_resolves_from_local_cache(offline):
     model, _ = encoder.load_encoder("someorg/tiny-xlmr")
     assert model.config.hidden_size == 32
     assert encoder.resolve("someorg/tiny-xlmr") == repo / "snapshots" / commit
+
+
+def _fake_hub_entry(cache, repo_id, refs=True):
+    """Write ``models--<org>--<name>/snapshots/<hash>/config.json`` as huggingface_hub does."""
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / ("1" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text('{"model_type": "bert"}')
+    if refs:
+        (repo / "refs").mkdir()
+        (repo / "refs" / "main").write_text("1" * 40)
+    return snapshot
+
+
+def test_full_yaml_hub_names_find_the_organisation_copies(offline):
+    """params/full.yaml's short names resolve to a cache holding FacebookAI/, google-bert/."""
+    import yaml
+
+    from xstilts import paths
+
+    names = [m["name"] for m in yaml.safe_load((paths.PARAMS / "full.yaml").read_text())["models"]]
+    assert set(names) <= set(encoder.HUB_ALIASES)
+    # Loading from a resolved snapshot is test_hub_name_resolves_from_local_cache's job.
+    large = _fake_hub_entry(offline / "hf", "FacebookAI/xlm-roberta-large")
+    mbert = _fake_hub_entry(offline / "hf", "google-bert/bert-base-multilingual-cased", refs=False)
+    assert encoder.resolve("xlm-roberta-large") == large
+    assert encoder.resolve("bert-base-multilingual-cased") == mbert  # no refs/: sole snapshot
+    with pytest.raises(encoder.ModelNotFoundError, match="also as FacebookAI/xlm-roberta-base"):
+        encoder.resolve("xlm-roberta-base")
+
+
+def test_legacy_cache_entry_found_under_the_organisation_name(offline):
+    base = _fake_hub_entry(offline / "hf", "xlm-roberta-base")
+    assert encoder.resolve("FacebookAI/xlm-roberta-base") == base
+    assert encoder.resolve("xlm-roberta-base") == base

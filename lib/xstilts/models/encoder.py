@@ -6,7 +6,8 @@ Names resolve in this order:
    ``mini-e5-L3``, ``mini-e5-L6``, ``mini-e5-L12`` (layer-truncated multilingual-e5-small) and
    ``tiny-random`` (random weights, real XLM-R tokenizer);
 2. a local folder written by ``save_pretrained``;
-3. a hub name, looked up only in the local Hugging Face cache (never downloaded here).
+3. a hub name, looked up only in the local Hugging Face cache (never downloaded here), also
+   under its aliases (``HUB_ALIASES``: ``xlm-roberta-large`` = ``FacebookAI/xlm-roberta-large``).
 
     from xstilts.models.encoder import load_encoder
     model, tokenizer = load_encoder("mini-e5-L6")
@@ -25,6 +26,7 @@ from xstilts.models.mini_encoder import count_parameters
 
 __all__ = [
     "EMBEDDED_MODELS",
+    "HUB_ALIASES",
     "ModelNotFoundError",
     "count_parameters",
     "hf_cache_dir",
@@ -47,6 +49,16 @@ EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
 _POOLER_FREE_TYPES = {"bert", "roberta", "xlm-roberta", "xlm-roberta-xl"}
 
 
+# Hub names as the paper (and params/full.yaml) spell them -> the names Hugging Face moved these
+# models to; a cache filled today holds the new name, an older one the short name. Either
+# spelling finds either cache entry.
+HUB_ALIASES: dict[str, str] = {
+    "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
+    "xlm-roberta-large": "FacebookAI/xlm-roberta-large",
+    "bert-base-multilingual-cased": "google-bert/bert-base-multilingual-cased",
+}
+
+
 class ModelNotFoundError(FileNotFoundError):
     """An encoder name is neither embedded, a local folder, nor in the Hugging Face cache."""
 
@@ -66,23 +78,47 @@ def hf_cache_dir() -> Path:
     return Path(HF_HUB_CACHE)
 
 
+def _hub_names(name: str) -> list[str]:
+    """Return ``name`` and its aliases (``HUB_ALIASES``, both directions), ``name`` first."""
+    canonical = HUB_ALIASES.get(name, name)
+    short = [k for k, v in HUB_ALIASES.items() if v == canonical]
+    return list(dict.fromkeys([name, canonical, *short]))
+
+
 def _not_found(name: str) -> ModelNotFoundError:
+    aliases = _hub_names(name)[1:]
+    also = f", also as {', '.join(aliases)}" if aliases else ""
     return ModelNotFoundError(
-        f"model {name!r} not found in the Hugging Face cache ({hf_cache_dir()}); "
+        f"model {name!r} not found in the Hugging Face cache ({hf_cache_dir()}{also}); "
         f"on a machine with internet run: huggingface-cli download {name}  "
         "(or set params model.name to a local folder)"
     )
 
 
-def _cached_snapshot(name: str) -> Path | None:
-    """Return the cached snapshot folder of hub model ``name`` or ``None`` (no network)."""
+def _snapshot_of(repo_id: str) -> Path | None:
+    """Return the cached snapshot of one repo id: ``refs/main``, else its only snapshot."""
     from huggingface_hub import try_to_load_from_cache
 
     try:
-        hit = try_to_load_from_cache(name, "config.json", cache_dir=hf_cache_dir())
+        hit = try_to_load_from_cache(repo_id, "config.json", cache_dir=hf_cache_dir())
     except ValueError:  # not a valid repo id, e.g. "a/b/c" or a stray path
         return None
-    return Path(hit).parent if isinstance(hit, str) else None
+    if isinstance(hit, str):
+        return Path(hit).parent
+    # A cache copied without refs/ (or filled at a pinned revision) has no "main" to follow;
+    # a single snapshot is unambiguous.
+    snapshots = hf_cache_dir() / ("models--" + repo_id.replace("/", "--")) / "snapshots"
+    found = [d for d in snapshots.glob("*") if (d / "config.json").is_file()]
+    return found[0] if len(found) == 1 else None
+
+
+def _cached_snapshot(name: str) -> Path | None:
+    """Return the cached snapshot folder of hub model ``name`` or an alias (no network)."""
+    for repo_id in _hub_names(name):
+        snapshot = _snapshot_of(repo_id)
+        if snapshot is not None:
+            return snapshot
+    return None
 
 
 def resolve(name_or_path: str, num_layers: int | None = None) -> Path:
