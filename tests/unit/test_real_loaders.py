@@ -151,6 +151,18 @@ def test_bucc_zh_dev_gold_ids_all_found():
     assert all(g["src_id"] in ids["src"] and g["trg_id"] in ids["trg"] for g in gold)
 
 
+def test_bucc_without_gold_names_the_training_gold_release(tmp_path):
+    # XTREME's test split is BUCC's training split with its .gold deleted: link the dev text
+    # under the test name, as download_data.sh leaves it.
+    need("bucc2018/zh-en.dev.zh", "bucc2018/zh-en.dev.en")
+    (tmp_path / "bucc2018").mkdir()
+    for ext in ("zh", "en"):
+        os.symlink(REAL / f"bucc2018/zh-en.dev.{ext}", tmp_path / f"bucc2018/zh-en.test.{ext}")
+    with pytest.raises(LabelsStrippedError, match="training-gold") as e:
+        loaders.load_bucc_gold("test", "zh", tmp_path)
+    assert "zh-en.test.gold" in str(e.value) and "\n" not in str(e.value)
+
+
 def _lines(path):
     return path.read_text(encoding="utf-8").splitlines()
 

@@ -118,8 +118,11 @@ LABELLED_RELEASE: dict[str, str] = {
     "mlqa": "get the labelled MLQA_V1.zip (dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip) and unpack "
     "it into <root>/mlqa/, replacing XTREME's blanked copies",
     "tydiqa": "get the labelled TyDiQA-GoldP dev set (storage.googleapis.com/tydiqa/v1.1/"
-    "tydiqa-goldp-v1.1-dev.tar.gz, tydiqa-goldp-dev-<language>.json) into <root>/tydiqa/"
+    "tydiqa-goldp-v1.1-dev.tgz, tydiqa-goldp-dev-<language>.json) into <root>/tydiqa/"
     "tydiqa-goldp-v1.1-dev/, replacing XTREME's blanked tydiqa.goldp.<lang>.dev.json",
+    "bucc2018": "get the labelled BUCC 2018 release bucc2018-<lang>-en.training-gold.tar.bz2 "
+    "(comparable.limsi.fr/bucc2018; XTREME's test is its training split) and unpack it into "
+    "<root>/ (bucc2018/<lang>-en/<lang>-en.training.{<lang>,en,gold})",
 }
 _LASER_TATOEBA = "facebookresearch/LASER data/tatoeba/v1"
 
@@ -240,7 +243,8 @@ LAYOUTS: dict[str, tuple[str, dict[str, list[list[Cand]]]]] = {
         **{s: [_c("squad_json", "tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{lname}.json",
                   "tydiqa-goldp-dev-{lname}.json", "tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json",
                   "tydiqa.goldp.{lang}.dev.json")] for s in ("dev", "test")}}),
-    "bucc2018": ("bucc2018", {s: [_c("bucc", *stems)] for s, stems in _BUCC_STEMS.items()}),
+    "bucc2018": ("bucc2018", {s: [_c("bucc", *stems) + _c("bucc_no_gold", *stems)]
+                              for s, stems in _BUCC_STEMS.items()}),
     "tatoeba": ("tatoeba", {s: [_TATOEBA] for s in ("dev", "test")}),
     "squad_v1": ("squad", {
         "train": [_c("squad_json", "train-v1.1.json", _TT_QA.format("squad"))],
@@ -267,18 +271,25 @@ def _tydiqa_json(path: Path, lang: str) -> list[dict]:
     return F.squad_rows(data, lang, str(path), id_filter=lambda qid: qid.split("-")[0] == name)
 
 
-def _bucc(stem: Path, lang: str) -> tuple[list[dict], list[dict] | None]:
-    gold = stem.with_name(stem.name + ".gold")
-    rows, pairs = F.read_bucc(
+def _bucc(stem: Path, lang: str) -> tuple[list[dict], list[dict]]:
+    return F.read_bucc(
         stem.with_name(f"{stem.name}.{lang}"), stem.with_name(stem.name + ".en"),
-        gold if gold.exists() else None, lang,
+        stem.with_name(stem.name + ".gold"), lang,
     )  # fmt: skip
-    return rows, (pairs if gold.exists() else None)
+
+
+def _bucc_no_gold(stem: Path, lang: str):
+    # Reached only when no stem of the split has a .gold file beside it.
+    raise F.LabelsStrippedError(
+        f"{stem}.{{{lang},en}} has no {stem.name}.gold (XTREME's download_data.sh deletes the "
+        "BUCC test gold)", LABELLED_RELEASE["bucc2018"],
+    )  # fmt: skip
 
 
 # Pair formats: the pattern names a stem; these are the files that must exist beside it.
 _PAIR_FILES: dict[str, Callable[[str, str], tuple[str, ...]]] = {
-    "bucc": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en"),
+    "bucc": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en", f"{stem}.gold"),
+    "bucc_no_gold": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en"),
     "tatoeba_laser": lambda stem, lang: (f"{stem}.{TATOEBA_LANG3[lang]}", f"{stem}.eng"),
     "tatoeba_jiant": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en", f"{stem}.labels"),
     "tatoeba_xtreme_sorted": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en"),
@@ -296,6 +307,7 @@ def _tatoeba_sorted(stem: Path, lang: str):
 
 _PAIR_READERS: dict[str, Callable] = {
     "bucc": _bucc,
+    "bucc_no_gold": _bucc_no_gold,
     "tatoeba_laser": lambda stem, lang: (
         F.read_tatoeba(*(Path(p) for p in _PAIR_FILES["tatoeba_laser"](str(stem), lang)), lang),
         None,
@@ -670,7 +682,11 @@ def load(
 
 
 def load_bucc_gold(split: str, lang: str, source=None) -> list[dict] | None:
-    """Return BUCC gold pairs ``{"src_id", "trg_id"}`` (None when the split has no gold file)."""
+    """Return BUCC gold pairs ``{"src_id", "trg_id"}``.
+
+    Official files without their ``.gold`` (XTREME deletes the test gold) raise
+    ``LabelsStrippedError``; only the user layout may lack gold (then None).
+    """
     return _load("bucc2018", split, lang, source)[1]
 
 
