@@ -221,6 +221,30 @@ def test_unlabelled_xtreme_files_name_the_labelled_release(task, split, lang, re
     assert release in message and str(REAL / rel) in message and "\n" not in message
 
 
+@pytest.mark.parametrize(
+    "task,lang,unlabelled,labelled,fixture,n",
+    [("xnli", "zh", "xnli/test-zh.tsv", "xnli/XNLI-1.0/xnli.test.tsv",
+      "xnli/XNLI-1.0/xnli.dev.tsv", 2),
+     ("pawsx", "de", "pawsx/test-de.tsv", "pawsx/x-final/de/test_2k.tsv",
+      "pawsx/x-final/de/dev_2k.tsv", 2)],
+)  # fmt: skip
+def test_labelled_release_beside_xtremes_files_wins(
+    tmp_path, task, lang, unlabelled, labelled, fixture, n
+):
+    # The fix the error names (unpack the labelled release into the same folder) must work
+    # without deleting XTREME's unlabelled file; the labelled rows are a fixture in its format.
+    need(unlabelled)
+    for rel, src in (
+        (unlabelled, REAL / unlabelled),
+        (labelled, paths.FIXTURES / "xtreme" / fixture),
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(src, tmp_path / rel)
+    rows = load(task, "test", lang, tmp_path)
+    check_schema(task, rows, lang)
+    assert len(rows) == n
+
+
 def _blank_answers(src, dst):
     # XTREME's remove_qa_test_annotations form: every answer {"answer_start": 0, "text": ""}.
     data = json.loads(src.read_text(encoding="utf-8"))

@@ -24,7 +24,7 @@ import glob
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from xstilts import io
@@ -111,8 +111,8 @@ LABELLED_RELEASE: dict[str, str] = {
     "x-final.tar.gz) and unpack it into <root>/pawsx/ (x-final/<lang>/test_2k.tsv)",
     "panx": "get the labelled WikiANN/PAN-X release (AmazonPhotos.zip, Rahimi et al. splits, "
     "see google-research/xtreme's README) and unpack <lang>.tar.gz into <root>/panx/panx_dataset/<lang>/",
-    "udpos": "get the labelled UD v2.5 treebanks (ud-treebanks-v2.5.tgz, hdl.handle.net/11234/"
-    "1-3105) and unpack them into <root>/udpos/",
+    "udpos": "get the labelled UD treebanks (XTREME: ud-treebanks-v2.5.tgz, hdl.handle.net/11234/"
+    "1-3105; XTREME-R: v2.7, 11234/1-3424) and unpack them into <root>/udpos/",
     "xquad": "get the labelled DeepMind originals xquad.<lang>.json (github.com/google-deepmind/"
     "xquad) into <root>/xquad/, replacing XTREME's blanked copies",
     "mlqa": "get the labelled MLQA_V1.zip (dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip) and unpack "
@@ -342,10 +342,10 @@ def _language_aware(pattern: str, all_langs: bool) -> bool:
     return all_langs or any(k in pattern for k in ("{lang", "{lname", "{qlang"))
 
 
-def _find_part(
+def _find_hits(
     part: list[Cand], bases: list[Path], task: str, split: str, lang: str, qlang: str, looked: list
-):
-    """Return (format, paths, holds_all_languages) of the first existing candidate, or None."""
+) -> Iterator[tuple[str, list[Path], bool]]:
+    """Yield (format, paths, holds_all_languages) of each existing candidate, in order."""
     for fmt, pattern, all_langs in part:
         if lang != "en" and not _language_aware(pattern, all_langs):
             continue  # an English-only file must never stand in for another language
@@ -355,13 +355,42 @@ def _find_part(
             looked.append(str(target))
             if fmt in _PAIR_FILES:
                 if all(Path(p).exists() for p in _PAIR_FILES[fmt](str(target), lang)):
-                    return fmt, [target], all_langs
+                    yield fmt, [target], all_langs
             elif "*" in rel:
                 hits = sorted(glob.glob(str(target)))
                 if hits:
-                    return fmt, [Path(h) for h in hits], all_langs
+                    yield fmt, [Path(h) for h in hits], all_langs
             elif target.is_file():
-                return fmt, [target], all_langs
+                yield fmt, [target], all_langs
+
+
+def _find_part(*args) -> tuple[str, list[Path], bool] | None:
+    """Return the first existing candidate of :func:`_find_hits`, or None."""
+    return next(_find_hits(*args), None)
+
+
+def _read_part(task: str, part: list[Cand], bases: list[Path], split, lang, qlang, looked):
+    """Read the first existing candidate of one part; None when no candidate exists.
+
+    A file XTREME wrote without labels yields to a later labelled candidate (XNLI-1.0 or
+    x-final unpacked beside XTREME's test files); only when none follows is its error raised.
+    """
+    stripped = None
+    for fmt, paths, all_langs in _find_hits(part, bases, task, split, lang, qlang, looked):
+        rows, gold = [], None
+        try:
+            for p in paths:
+                if fmt in _PAIR_READERS:
+                    got, gold = _PAIR_READERS[fmt](p, lang)
+                else:
+                    got = _read_file(task, fmt, p, lang)
+                rows += got
+        except F.LabelsStrippedError as e:
+            stripped = stripped or e
+            continue
+        return paths, all_langs, rows, gold
+    if stripped is not None:
+        raise stripped
     return None
 
 
@@ -388,23 +417,17 @@ def _read_local(task: str, split: str, lang: str, root: Path, qlang: str):
     for k, part in enumerate(splits[split]):
         # Only the missing part's places (ANLI+: not the rounds that were found).
         looked: list[str] = []
-        hit = _find_part(part, bases, task, split, lang, qlang, looked)
+        hit = _read_part(task, part, bases, split, lang, qlang, looked)
         if hit is None:
             places = list(dict.fromkeys(looked + user_looked)) or [str(root)]
             raise _missing(task, split, lang, places, hub=None)
-        fmt, paths, all_langs = hit
-        before = len(rows)
-        for p in paths:
-            if fmt in _PAIR_READERS:
-                got, gold = _PAIR_READERS[fmt](p, lang)
-            else:
-                got = _read_file(task, fmt, p, lang)
-            if len(splits[split]) > 1:  # ANLI+: keep ids unique across its sources
-                for r in got:
-                    r["id"] = f"{k}:{r['id']}"
-            rows += got
-        if all_langs and len(rows) == before:  # e.g. xnli.dev.tsv has no rows for this language
+        paths, all_langs, got, gold = hit
+        if all_langs and not got:  # e.g. xnli.dev.tsv has no rows for this language
             raise _missing(task, split, lang, [f"{paths[0]} (no {lang!r} rows)"], hub=None)
+        if len(splits[split]) > 1:  # ANLI+: keep ids unique across its sources
+            for r in got:
+                r["id"] = f"{k}:{r['id']}"
+        rows += got
         if task == "mlqa":
             for r in rows:
                 r["question_lang"] = qlang
