@@ -325,3 +325,18 @@ def test_absent_folder_skips(monkeypatch, tmp_path):
     monkeypatch.setenv("XSTILTS_XTREME_REAL", str(tmp_path / "nowhere"))
     assert paths.xtreme_real() == tmp_path / "nowhere"
     assert not paths.xtreme_real().exists()
+
+
+@pytest.mark.parametrize("task,rel", [("udpos", "udpos/test-el.tsv"), ("panx", "panx/dev-sw.tsv")])
+def test_tokens_only_tagging_file_names_the_labelled_release(tmp_path, task, rel):
+    # XTREME writes UD-POS and PAN-X test files one token a line, tags dropped: made here from
+    # a labelled real file by dropping its tag column.
+    need(rel)
+    lang = rel.split("-")[-1].removesuffix(".tsv")
+    lines = (REAL / rel).read_text(encoding="utf-8").splitlines()
+    out = tmp_path / task / f"test-{lang}.tsv"
+    out.parent.mkdir()
+    out.write_text("\n".join(ln.split("\t")[0] for ln in lines) + "\n", encoding="utf-8")
+    with pytest.raises(LabelsStrippedError, match="token without tag") as e:
+        load(task, "test", lang, tmp_path)
+    assert loaders.LABELLED_RELEASE[task] in str(e.value) and "\n" not in str(e.value)
