@@ -161,6 +161,13 @@ def test_bucc_without_gold_names_the_training_gold_release(tmp_path):
     with pytest.raises(LabelsStrippedError, match="training-gold") as e:
         loaders.load_bucc_gold("test", "zh", tmp_path)
     assert "zh-en.test.gold" in str(e.value) and "\n" not in str(e.value)
+    # The release the error names, unpacked beside it (<l>-en/<l>-en.training.*), is read.
+    (tmp_path / "bucc2018/zh-en").mkdir()
+    for ext in ("zh", "en", "gold"):
+        os.symlink(
+            REAL / f"bucc2018/zh-en.dev.{ext}", tmp_path / f"bucc2018/zh-en/zh-en.training.{ext}"
+        )
+    assert len(loaders.load_bucc_gold("test", "zh", tmp_path)) == 257
 
 
 def _lines(path):

@@ -243,8 +243,7 @@ LAYOUTS: dict[str, tuple[str, dict[str, list[list[Cand]]]]] = {
         **{s: [_c("squad_json", "tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{lname}.json",
                   "tydiqa-goldp-dev-{lname}.json", "tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json",
                   "tydiqa.goldp.{lang}.dev.json")] for s in ("dev", "test")}}),
-    "bucc2018": ("bucc2018", {s: [_c("bucc", *stems) + _c("bucc_no_gold", *stems)]
-                              for s, stems in _BUCC_STEMS.items()}),
+    "bucc2018": ("bucc2018", {s: [_c("bucc", *stems)] for s, stems in _BUCC_STEMS.items()}),
     "tatoeba": ("tatoeba", {s: [_TATOEBA] for s in ("dev", "test")}),
     "squad_v1": ("squad", {
         "train": [_c("squad_json", "train-v1.1.json", _TT_QA.format("squad"))],
@@ -272,24 +271,20 @@ def _tydiqa_json(path: Path, lang: str) -> list[dict]:
 
 
 def _bucc(stem: Path, lang: str) -> tuple[list[dict], list[dict]]:
+    gold = stem.with_name(stem.name + ".gold")
+    if not gold.exists():  # a later stem with gold (the labelled release) is tried next
+        raise F.LabelsStrippedError(
+            f"{stem}.{{{lang},en}} has no {gold.name} (XTREME's download_data.sh deletes the "
+            "BUCC test gold)", LABELLED_RELEASE["bucc2018"],
+        )  # fmt: skip
     return F.read_bucc(
-        stem.with_name(f"{stem.name}.{lang}"), stem.with_name(stem.name + ".en"),
-        stem.with_name(stem.name + ".gold"), lang,
-    )  # fmt: skip
-
-
-def _bucc_no_gold(stem: Path, lang: str):
-    # Reached only when no stem of the split has a .gold file beside it.
-    raise F.LabelsStrippedError(
-        f"{stem}.{{{lang},en}} has no {stem.name}.gold (XTREME's download_data.sh deletes the "
-        "BUCC test gold)", LABELLED_RELEASE["bucc2018"],
-    )  # fmt: skip
+        stem.with_name(f"{stem.name}.{lang}"), stem.with_name(stem.name + ".en"), gold, lang
+    )
 
 
 # Pair formats: the pattern names a stem; these are the files that must exist beside it.
 _PAIR_FILES: dict[str, Callable[[str, str], tuple[str, ...]]] = {
-    "bucc": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en", f"{stem}.gold"),
-    "bucc_no_gold": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en"),
+    "bucc": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en"),
     "tatoeba_laser": lambda stem, lang: (f"{stem}.{TATOEBA_LANG3[lang]}", f"{stem}.eng"),
     "tatoeba_jiant": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en", f"{stem}.labels"),
     "tatoeba_xtreme_sorted": lambda stem, lang: (f"{stem}.{lang}", f"{stem}.en"),
@@ -307,7 +302,6 @@ def _tatoeba_sorted(stem: Path, lang: str):
 
 _PAIR_READERS: dict[str, Callable] = {
     "bucc": _bucc,
-    "bucc_no_gold": _bucc_no_gold,
     "tatoeba_laser": lambda stem, lang: (
         F.read_tatoeba(*(Path(p) for p in _PAIR_FILES["tatoeba_laser"](str(stem), lang)), lang),
         None,
