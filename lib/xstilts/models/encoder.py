@@ -49,16 +49,6 @@ EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
 _POOLER_FREE_TYPES = {"bert", "roberta", "xlm-roberta", "xlm-roberta-xl"}
 
 
-# Hub names as the paper (and params/full.yaml) spell them -> the names Hugging Face moved these
-# models to; a cache filled today holds the new name, an older one the short name. Either
-# spelling finds either cache entry.
-HUB_ALIASES: dict[str, str] = {
-    "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
-    "xlm-roberta-large": "FacebookAI/xlm-roberta-large",
-    "bert-base-multilingual-cased": "google-bert/bert-base-multilingual-cased",
-}
-
-
 class ModelNotFoundError(FileNotFoundError):
     """An encoder name is neither embedded, a local folder, nor in the Hugging Face cache."""
 
@@ -76,6 +66,16 @@ def hf_cache_dir() -> Path:
     from huggingface_hub.constants import HF_HUB_CACHE
 
     return Path(HF_HUB_CACHE)
+
+
+# Hub names as the paper (and params/full.yaml) spell them -> the names Hugging Face moved these
+# models to; a cache filled today holds the new name, an older one the short name. Either
+# spelling finds either cache entry.
+HUB_ALIASES: dict[str, str] = {
+    "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
+    "xlm-roberta-large": "FacebookAI/xlm-roberta-large",
+    "bert-base-multilingual-cased": "google-bert/bert-base-multilingual-cased",
+}
 
 
 def _hub_names(name: str) -> list[str]:
