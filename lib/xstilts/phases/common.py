@@ -28,9 +28,12 @@ def setup_device(device: str, threads: int) -> str:
     return device
 
 
-def train_config(train: dict, seed: int, device: str) -> TrainConfig:
+def train_config(
+    train: dict, seed: int, device: str, task_batch_sizes: dict | None = None
+) -> TrainConfig:
     """Map the profile's ``TrainSpec`` fields onto the trainer's ``TrainConfig``."""
     return TrainConfig(
+        task_batch_sizes=dict(task_batch_sizes or {}),
         lr=train["lr"],
         warmup_ratio=train["warmup_ratio"],
         weight_decay=train["weight_decay"],
