@@ -211,13 +211,17 @@ def planned_examples(
 ) -> dict[str, int]:
     """Expected training examples per task of a run (``plan_steps`` x mixture rates).
 
-    Every micro-step draws task ``t`` with probability ``r_t`` and takes one batch of
-    ``batch_sizes[t]`` examples, so task ``t`` expects ``steps * grad_accum * r_t * b_t``.
+    Every micro-step draws task ``t`` with probability ``r_t`` and takes one batch of it;
+    a batch holds ``n_t / ceil(n_t / b_t)`` examples on average (the last batch of each
+    pass is short), so task ``t`` expects ``steps * grad_accum * r_t`` times that.
     The realised counts are ``TrainResult.examples_seen``.
     """
     steps = plan_steps(cfg, sizes, batch_sizes)
     probs = task_probabilities(sizes, cfg.multitask_cap)
-    return {t: round(steps * cfg.grad_accum * probs[t] * batch_sizes[t]) for t in sizes}
+    return {
+        t: round(steps * cfg.grad_accum * probs[t] * n / math.ceil(n / batch_sizes[t]))
+        for t, n in sizes.items()
+    }
 
 
 def task_sampler_seed(seed: int, task: str) -> int:

@@ -250,3 +250,10 @@ def test_mlm_cotraining_shrinks_primary_task_as_jiant_counts():
         assert mixed[task] == pytest.approx(2 * 2**17, rel=1e-3)
         assert mixed["mlm"] == pytest.approx(mixed[task], rel=1e-3)
         assert mixed[task] / alone == pytest.approx(ratio, rel=0.01)
+
+
+def test_planned_examples_match_epochs_times_size_for_one_task():
+    from xstilts.train import planned_examples
+
+    assert planned_examples(TrainConfig(epochs=2), {"a": 600}, {"a": 16}) == {"a": 1200}
+    assert planned_examples(TrainConfig(epochs=1), {"a": 10}, {"a": 4}) == {"a": 10}
