@@ -194,3 +194,23 @@ def test_mlm_run_records_head_counts_and_batches(data_run, tmp_path, capsys):
     assert m["examples_seen"]["mlm"] % 2 == 0
     random_run = _p(data_run, mode="english+mlm", run_dir=str(tmp_path / "r2"))
     assert intermediate.setup(random_run).mlm_head == "random (checkpoint has none)"
+
+
+def test_dev_evaluation_uses_each_tasks_length(monkeypatch):
+    """In a mixture, SQuAD's dev windows use its 384 tokens, not the mixture's 256."""
+    from xstilts.phases import common
+
+    seen = {}
+
+    def fake_predict(model, spec, rows, tok, bs, max_len, head):
+        seen[head] = max_len
+        return []
+
+    monkeypatch.setattr(common, "predict", fake_predict)
+    monkeypatch.setattr(common, "references", lambda spec, rows: [])
+    monkeypatch.setattr(common.metrics, "score", lambda *a: {"score": 0.0})
+    specs = {"squad_v1": xtreme.task("squad_v1"), "mnli": xtreme.task("mnli")}
+    fn = common.make_evaluate_fn(specs, None, 256, task_lengths={"squad_v1": 384})
+    fn(None, "squad_v1", "en", [])
+    fn(None, "mnli", "en", [])
+    assert seen == {"squad_v1": 384, "mnli": 256}

@@ -214,7 +214,10 @@ def describe(s: Setup, p: IntermediateRunParams | None = None) -> None:
 def run(s: Setup, p: IntermediateRunParams) -> TrainResult:
     """Train (resuming from ``checkpoint/`` if present), restore the best weights, save the encoder."""
     cfg, _ = _config(s, p)
-    evaluate_fn = common.make_evaluate_fn(s.specs, s.tokenizer, p.train["max_seq_len"])
+    lengths = {t: _task_setting(p, t, "max_seq_len") for t in s.specs}
+    evaluate_fn = common.make_evaluate_fn(
+        s.specs, s.tokenizer, p.train["max_seq_len"], task_lengths=lengths
+    )
     result = train(s.model, s.train_sets, s.dev_sets, cfg, p.run_dir, evaluate_fn)
     if result.status != "diverged":
         load_best(s.model, p.run_dir)
