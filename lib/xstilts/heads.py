@@ -18,7 +18,11 @@ comparable with the XTREME and jiant reference code:
   word and are -100 elsewhere (features.py), so the loss ignores continuation pieces;
 - masked LM: dense -> gelu -> layer norm -> decoder tied to the input embedding
   matrix, evaluated only at masked positions (a 250k-row vocabulary makes logits for
-  every position cost far more than the encoder itself on small models).
+  every position cost far more than the encoder itself on small models). Where the
+  checkpoint has its pretrained MLM head (mBERT's ``cls.predictions``, XLM-R's
+  ``lm_head``), MLM co-training continues from it (``head_states``, filled by
+  ``models.encoder.load_encoder_for_mlm``), as jiant's MLM task does; otherwise the head
+  starts random.
 """
 
 from __future__ import annotations
@@ -34,10 +38,6 @@ from torch import nn
 from xstilts.xtreme import TaskSpec
 
 IGNORE_INDEX = -100  # label value the losses skip (padding, continuation sub-tokens)
-
-
-def _hidden_size(encoder: nn.Module) -> int:
-    return int(encoder.config.hidden_size)
 
 
 class ClassificationHead(nn.Module):
@@ -151,27 +151,30 @@ class MaskedLMHead(nn.Module):
         return F.cross_entropy(logits, targets), {"logits": logits}
 
 
-def _build_classification(spec, hidden, vocab, dropout):
-    return ClassificationHead(hidden, len(_labels(spec)), dropout)
+def _build_classification(spec, config, dropout):
+    return ClassificationHead(config.hidden_size, len(_labels(spec)), dropout)
 
 
-def _build_multiple_choice(spec, hidden, vocab, dropout):
-    return MultipleChoiceHead(hidden, dropout)
+def _build_multiple_choice(spec, config, dropout):
+    return MultipleChoiceHead(config.hidden_size, dropout)
 
 
-def _build_qa(spec, hidden, vocab, dropout):
-    return QAHead(hidden)
+def _build_qa(spec, config, dropout):
+    return QAHead(config.hidden_size)
 
 
-def _build_tagging(spec, hidden, vocab, dropout):
-    return TaggingHead(hidden, len(_labels(spec)), dropout)
+def _build_tagging(spec, config, dropout):
+    return TaggingHead(config.hidden_size, len(_labels(spec)), dropout)
 
 
-def _build_mlm(spec, hidden, vocab, dropout):
-    return MaskedLMHead(hidden, vocab)
+def _build_mlm(spec, config, dropout):
+    # The checkpoint's layer-norm epsilon (1e-12 for BERT, 1e-5 for XLM-R), so a pretrained
+    # head loaded into this module computes what it computed in pretraining.
+    eps = getattr(config, "layer_norm_eps", 1e-5)
+    return MaskedLMHead(config.hidden_size, config.vocab_size, eps)
 
 
-# kind -> head constructor(spec, hidden_size, vocab_size, dropout)
+# kind -> head constructor(spec, encoder config, dropout)
 HEADS = {
     "classification": _build_classification,
     "multiple_choice": _build_multiple_choice,
@@ -215,6 +218,9 @@ class MultiTaskModel(nn.Module):
         seed: Seed of the head initialisation. With a seed the heads are a function of it
             alone (the global RNG is left untouched), so two processes build identical
             heads; ``None`` draws from the global RNG.
+        head_states: Pretrained weights per head name (a ``state_dict`` of that head),
+            loaded strictly instead of the random initialisation, e.g. the checkpoint's
+            own MLM head for MLM co-training.
     """
 
     def __init__(
@@ -224,6 +230,7 @@ class MultiTaskModel(nn.Module):
         dropout: float | None = None,
         tokenizer=None,
         seed: int | None = None,
+        head_states: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
     ):
         super().__init__()
         self.encoder = encoder
@@ -237,9 +244,12 @@ class MultiTaskModel(nn.Module):
             if seed is not None:
                 torch.manual_seed(seed)
             for name, spec in self.specs.items():
-                head = HEADS[spec.kind](spec, _hidden_size(encoder), cfg.vocab_size, dropout)
+                head = HEADS[spec.kind](spec, cfg, dropout)
                 _init_head(head, std)
+                if head_states and name in head_states:
+                    head.load_state_dict(head_states[name], strict=True)
                 self.heads[name] = head
+        self.pretrained_heads = sorted(set(head_states or {}) & set(self.specs))
 
     def encode(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Run the encoder on a batch; multiple-choice inputs are flattened first."""

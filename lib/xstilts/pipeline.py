@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xstilts import paths, runs, xtreme
-from xstilts.params import Profile
+from xstilts.params import Profile, intermediate_train_for
 from xstilts.run_params import NOTEBOOKS
 
 
@@ -113,6 +113,7 @@ def plan(profile: Profile) -> list[runs.Run]:
             uppers: list[tuple[str, str, runs.Run | None]] = [("none", "english", None)]
             for setting, tasks in intermediate_settings(profile):
                 for mode in profile.intermediate.modes:
+                    train, mixture = intermediate_train_for(profile, tasks, mode)
                     r = runs.Run(
                         phase="intermediate",
                         cell={"model": _label(m), "setting": setting, "mode": mode, "seed": seed},
@@ -128,7 +129,8 @@ def plan(profile: Profile) -> list[runs.Run]:
                                 profile.intermediate.translated_per_language
                             ),
                             "seed": seed,
-                            "train": dataclasses.asdict(profile.intermediate.train),
+                            "train": dataclasses.asdict(train),
+                            "per_task": mixture,
                             **common,
                         },
                         notebook=_nb("intermediate"),

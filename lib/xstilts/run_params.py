@@ -38,9 +38,10 @@ class IntermediateRunParams:
     tasks: list = field(default_factory=list)  # intermediate tasks of this setting
     languages: list = field(default_factory=list)  # translated-data languages (translated modes)
     mlm_languages: list = field(default_factory=list)  # MLM co-training languages (english+mlm)
-    translated_per_language: int = 0  # translated examples per language; 0 = all
+    translated_per_language: int = 0  # per language; 0 = equal budget, -1 = all rows
     seed: int = 0
     train: dict = field(default_factory=dict)  # TrainSpec fields
+    per_task: dict = field(default_factory=dict)  # task -> batch_size/max_seq_len/doc_stride
     device: str = "auto"
     threads: int = 0
 

@@ -166,6 +166,15 @@ def _measured_throughput() -> dict:
     return {}
 
 
+def _translated_size(english: int, p: dict) -> int:
+    """Training examples of a translated mode (``phases.intermediate.translated_rows``)."""
+    per_lang = p["translated_per_language"]
+    if per_lang == 0:  # equal budget: the English size, split over the languages
+        return english
+    extra = english if p["mode"] == "english+translated" else 0
+    return extra + len(p["languages"]) * (english if per_lang < 0 else min(per_lang, english))
+
+
 def estimate(profile: params.Profile, plan: list[runs.Run]) -> list[dict]:
     """Estimated device-hours per run from configured or measured training throughput.
 
@@ -184,9 +193,11 @@ def estimate(profile: params.Profile, plan: list[runs.Run]) -> list[dict]:
                 profile.data.train_size if profile.data.source == "mini" else xtreme.TRAIN_SIZES[t]
                 for t in p["tasks"]
             ]
-            n = sum(min(s, 2**17) for s in sizes) if len(sizes) > 1 else sum(sizes)
             if "translated" in p["mode"]:
-                n *= len(p["languages"]) + (1 if p["mode"] == "english+translated" else 0)
+                sizes = [_translated_size(s, p) for s in sizes]
+            if p["mode"] == "english+mlm":  # MLM is one more task of the capped mixture
+                sizes.append(profile.intermediate.mlm_size)
+            n = sum(min(s, 2**17) for s in sizes) if len(sizes) > 1 else sum(sizes)
             examples = n * p["train"]["epochs"]
         elif r.phase == "target":
             spec = xtreme.TARGET_TASKS[p["task"]]

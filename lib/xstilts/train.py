@@ -42,6 +42,7 @@ Features and their trade-offs:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import math
@@ -155,6 +156,7 @@ class TrainResult:
     reason: str = ""
     total_steps: int = 0
     task_probabilities: dict[str, float] = field(default_factory=dict)
+    examples_seen: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Return a JSON-serialisable dict."""
@@ -184,12 +186,52 @@ def plan_steps(cfg: TrainConfig, sizes: Mapping[str, int], batch_sizes: Mapping[
 
     One epoch of a mixture is the number of batches that covers every task's capped
     size once; a single task is not capped (the cap only shapes mixtures).
+
+    This is how jiant counts the steps of a capped multi-task run
+    (nyu-mll/jiant, ``jiant/proj/main/scripts/configurator.py``,
+    ``SimpleAPIMultiTaskConfigurator.create_config``): ``max_steps`` is the sum over
+    training tasks of ``epochs * ceil(min(n_t, cap) / effective_batch_size)``, and with a
+    cap the task sampler draws with probabilities proportional to the same capped counts
+    (``SpecifiedProbMultiTaskSampler`` in ``jiant/proj/main/components/task_sampler.py``).
+    We follow it: the paper ran jiant and samples MLM with the capped mixture (K = 2^17,
+    v1 §3) without saying anything else about the schedule. A consequence, shown in every
+    run's ``metrics.json`` (``examples_seen``) and report: adding MLM (2M sentences, capped
+    at K) to MNLI (393k, capped at K) gives each task half of ``2 * epochs * K`` examples,
+    so MNLI sees about a third of what it sees alone, ANLI+ (1.1M) about an eighth.
     """
     if cfg.max_steps > 0:
         return cfg.max_steps
     cap = cfg.multitask_cap if len(sizes) > 1 else max(sizes.values())
     batches = sum(math.ceil(min(n, cap) / batch_sizes[t]) for t, n in sizes.items())
     return max(1, math.ceil(cfg.epochs * batches / cfg.grad_accum))
+
+
+def planned_examples(
+    cfg: TrainConfig, sizes: Mapping[str, int], batch_sizes: Mapping[str, int]
+) -> dict[str, int]:
+    """Expected training examples per task of a run (``plan_steps`` x mixture rates).
+
+    Every micro-step draws task ``t`` with probability ``r_t`` and takes one batch of it;
+    a batch holds ``n_t / ceil(n_t / b_t)`` examples on average (the last batch of each
+    pass is short), so task ``t`` expects ``steps * grad_accum * r_t`` times that.
+    The realised counts are ``TrainResult.examples_seen``.
+    """
+    steps = plan_steps(cfg, sizes, batch_sizes)
+    probs = task_probabilities(sizes, cfg.multitask_cap)
+    return {
+        t: round(steps * cfg.grad_accum * probs[t] * n / math.ceil(n / batch_sizes[t]))
+        for t, n in sizes.items()
+    }
+
+
+def task_sampler_seed(seed: int, task: str) -> int:
+    """Data-order seed of one task: a function of (run seed, task name) only.
+
+    Paired runs that share a task (English vs English+MLM) then draw the same batches of
+    it, whatever other tasks are in the mixture; seeding by list position did not.
+    """
+    digest = hashlib.sha256(f"{seed}:{task}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1  # non-negative, fits int64
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -257,9 +299,9 @@ class _Batches:
             self.sets[t] = ds.select_columns(cols)
             has_len = "length" in ds.column_names
             lengths = ds.with_format("numpy")["length"] if has_len else np.ones(len(ds), int)
-            # Different tasks get different (but seed-derived) data orders.
+            # Seeded by (run seed, task name): a task's batches do not depend on the mixture.
             self.samplers[t] = LengthGroupedSampler(
-                lengths, batch_sizes[t], seed=cfg.seed * 1000 + len(self.samplers)
+                lengths, batch_sizes[t], seed=task_sampler_seed(cfg.seed, t)
             )
         self.collate = Collator(pad_id)
         self.rank, self.world = rank, world
@@ -461,6 +503,7 @@ def _fresh_state(cfg: TrainConfig, total: int) -> dict:
         "wall_s": 0.0,
         "task_rng": np.random.default_rng(cfg.seed).bit_generator.state,
         "task_counts": {},
+        "task_examples": {},
         "finished": False,
         "result": None,
     }
@@ -532,6 +575,7 @@ def train(
             log.warning("checkpoint planned %d steps, this run %d", state["total_steps"], total)
         if state["finished"]:
             return TrainResult(**state["result"])
+    state.setdefault("task_examples", {})  # absent in checkpoints of older versions
     task_rng = np.random.default_rng()
     task_rng.bit_generator.state = state["task_rng"]
 
@@ -562,6 +606,7 @@ def train(
             reason=reason,
             total_steps=total,
             task_probabilities=probs,
+            examples_seen=dict(state["task_examples"]),
         )
 
     def evaluate() -> bool:
@@ -589,6 +634,7 @@ def train(
             task = names[int(task_rng.choice(len(names), p=p))] if len(names) > 1 else names[0]
             state["task_counts"][task] = state["task_counts"].get(task, 0) + 1
             batch, n = batches.next(task)
+            state["task_examples"][task] = state["task_examples"].get(task, 0) + n
             batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
             loss, _ = model(task, batch)
             value = float(loss.detach())

@@ -33,6 +33,7 @@ class TaskSpec:
         epochs: Paper epochs (v1 Table 3/4).
         max_seq_len: Maximum sequence length of the XTREME/jiant scripts.
         num_choices: Choices per item for multiple-choice tasks.
+        doc_stride: QA window overlap of the reference scripts (0 = not a windowed task).
 
     """
 
@@ -49,6 +50,7 @@ class TaskSpec:
     max_seq_len: int = 128
     num_choices: int | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    doc_stride: int = 0
 
 
 KINDS = (
@@ -232,10 +234,24 @@ INTERMEDIATE_TASKS: dict[str, TaskSpec] = {
             max_seq_len=256,
         ),
         TaskSpec(
-            "squad_v1", "qa", "intermediate", "squad", batch_size=8, epochs=3, max_seq_len=384
+            "squad_v1",
+            "qa",
+            "intermediate",
+            "squad",
+            batch_size=8,
+            epochs=3,
+            max_seq_len=384,
+            doc_stride=128,
         ),
         TaskSpec(
-            "squad_v2", "qa", "intermediate", "squad_v2", batch_size=8, epochs=3, max_seq_len=384
+            "squad_v2",
+            "qa",
+            "intermediate",
+            "squad_v2",
+            batch_size=8,
+            epochs=3,
+            max_seq_len=384,
+            doc_stride=128,
         ),
         TaskSpec(
             "hellaswag",
@@ -342,6 +358,27 @@ def retrieval_layer(num_layers: int) -> int:
 
     """
     return max(1, min(num_layers, round(num_layers * 14 / 24)))
+
+
+def intermediate_paper_settings() -> dict[str, dict]:
+    """Phase-(ii) settings per task from v1 Table 3 (the one source of these numbers).
+
+    Batch size, epochs and maximum length of every intermediate task (doc stride for the
+    SQuAD tasks), and the MLM task's batch size and length (it has no epochs of its own:
+    it is one task of a mixture). Profiles use them with ``intermediate.per_task_from_paper``.
+    """
+    out = {}
+    for name, spec in INTERMEDIATE_TASKS.items():
+        out[name] = {
+            "batch_size": spec.batch_size,
+            "epochs": float(spec.epochs),
+            "max_seq_len": spec.max_seq_len,
+        }
+        if spec.doc_stride:
+            out[name]["doc_stride"] = spec.doc_stride
+    mlm = AUXILIARY_TASKS["mlm"]
+    out["mlm"] = {"batch_size": mlm.batch_size, "max_seq_len": mlm.max_seq_len}
+    return out
 
 
 def task(name: str) -> TaskSpec:

@@ -205,3 +205,55 @@ def test_early_stopping_keeps_best(data, tmp_path):
     torch.testing.assert_close(
         model.state_dict()["heads.nli.out.weight"], best["heads.nli.out.weight"]
     )
+
+
+def test_shared_task_draws_same_batches_with_or_without_mlm(data):
+    """Paired runs (English vs English+MLM) see identical batches of the shared task."""
+    from xstilts.train import _Batches
+
+    _, sets, _ = data
+    cfg = _cfg(seed=3)
+    # "mlm" sorts before "mnli": seeding by list position gave MNLI another order with MLM.
+    alone = _Batches({"mnli": sets["nli"]}, {"mnli": 4}, cfg, 1, 0, 1)
+    mixed = _Batches({"mnli": sets["nli"], "mlm": sets["mlm"]}, {"mnli": 4, "mlm": 4}, cfg, 1, 0, 1)
+    for _ in range(10):  # more than one epoch of 6 batches
+        a, _ = alone.next("mnli")
+        mixed.next("mlm")
+        b, _ = mixed.next("mnli")
+        assert torch.equal(a["input_ids"], b["input_ids"])
+    other = _Batches({"mnli": sets["nli"]}, {"mnli": 4}, _cfg(seed=4), 1, 0, 1)
+    orders = [other.samplers["mnli"].batches(0), alone.samplers["mnli"].batches(0)]
+    assert orders[0] != orders[1]  # the run seed still changes the order
+
+
+def test_examples_seen_per_task_recorded(data, tmp_path):
+    _, sets, _ = data
+    res = train(_model(("nli", "mlm")), sets, None, _cfg(max_steps=5), tmp_path)
+    assert set(res.examples_seen) <= {"nli", "mlm"}
+    assert sum(res.examples_seen.values()) == 5 * 4  # 24 and 12 rows: every batch is full
+    state = json.loads((tmp_path / "checkpoint" / "trainer_state.json").read_text())
+    assert state["result"]["examples_seen"] == res.examples_seen
+    draws = state["task_counts"]
+    for task, n in res.examples_seen.items():
+        assert draws[task] <= n <= 4 * draws[task]
+
+
+def test_mlm_cotraining_shrinks_primary_task_as_jiant_counts():
+    """jiant's capped step count: MNLI sees ~1/3 of its alone budget with MLM, ANLI+ ~1/8."""
+    from xstilts.train import planned_examples
+
+    cfg = TrainConfig(epochs=2, multitask_cap=2**17)
+    for task, n, ratio in (("mnli", 392_702, 1 / 3), ("anli", 1_104_934, 1 / 8.43)):
+        alone = planned_examples(cfg, {task: n}, {task: 24})[task]
+        mixed = planned_examples(cfg, {task: n, "mlm": 2_000_000}, {task: 24, "mlm": 24})
+        assert alone == pytest.approx(2 * n, rel=1e-3)
+        assert mixed[task] == pytest.approx(2 * 2**17, rel=1e-3)
+        assert mixed["mlm"] == pytest.approx(mixed[task], rel=1e-3)
+        assert mixed[task] / alone == pytest.approx(ratio, rel=0.01)
+
+
+def test_planned_examples_match_epochs_times_size_for_one_task():
+    from xstilts.train import planned_examples
+
+    assert planned_examples(TrainConfig(epochs=2), {"a": 600}, {"a": 16}) == {"a": 1200}
+    assert planned_examples(TrainConfig(epochs=1), {"a": 10}, {"a": 4}) == {"a": 10}

@@ -31,6 +31,7 @@ __all__ = [
     "count_parameters",
     "hf_cache_dir",
     "load_encoder",
+    "load_encoder_for_mlm",
     "model_info",
     "resolve",
 ]
@@ -47,6 +48,18 @@ EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
 # Architectures whose pooler we drop: the embedded models have none (a random one would only
 # add noise and a load warning), retrieval mean-pools, and task heads bring their own layers.
 _POOLER_FREE_TYPES = {"bert", "roberta", "xlm-roberta", "xlm-roberta-xl"}
+
+
+# Pretrained MLM heads: head module path in the *ForMaskedLM model -> its (dense, layer norm)
+# submodules. mBERT: cls.predictions.transform.{dense,LayerNorm} + cls.predictions.bias;
+# XLM-R / RoBERTa: lm_head.{dense,layer_norm} + lm_head.bias. The decoder is tied to the
+# input embeddings in both, as in xstilts.heads.MaskedLMHead.
+MLM_HEAD_MODULES: dict[str, tuple[str, str]] = {
+    "cls.predictions": ("transform.dense", "transform.LayerNorm"),
+    "lm_head": ("dense", "layer_norm"),
+}
+MLM_HEAD_PRETRAINED = "pretrained"
+MLM_HEAD_RANDOM = "random (checkpoint has none)"
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -238,3 +251,95 @@ def model_info(name_or_path: str, num_layers: int | None = None) -> dict:
         "parameters": count_parameters(skeleton),
         "retrieval_layer": xtreme.retrieval_layer(int(config.num_hidden_layers)),
     }
+
+
+def _checkpoint_keys(folder: Path) -> list[str] | None:
+    """Tensor names of a safetensors checkpoint (header only), ``None`` if it has none."""
+    import json
+
+    index = folder / "model.safetensors.index.json"
+    if index.is_file():
+        return list(json.loads(index.read_text())["weight_map"])
+    single = folder / "model.safetensors"
+    if not single.is_file():
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(single), "pt") as fh:
+        return list(fh.keys())
+
+
+def has_mlm_head(folder: Path) -> bool:
+    """Whether a checkpoint folder holds pretrained MLM head weights."""
+    keys = _checkpoint_keys(folder)
+    if keys is None:  # pickle-only checkpoint: ask transformers which weights it found
+        from transformers import AutoModelForMaskedLM
+
+        _, info = AutoModelForMaskedLM.from_pretrained(
+            folder, local_files_only=True, output_loading_info=True
+        )
+        return not any(k.startswith(tuple(MLM_HEAD_MODULES)) for k in info["missing_keys"])
+    wanted = [f"{m}.{dense}.weight" for m, (dense, _) in MLM_HEAD_MODULES.items()]
+    return any(k.endswith(w) for k in keys for w in wanted)
+
+
+def _mlm_head_state(mlm_model) -> dict:
+    """The MLM head of a ``*ForMaskedLM`` model as a ``heads.MaskedLMHead`` state dict."""
+    for path, (dense_name, norm_name) in MLM_HEAD_MODULES.items():
+        try:
+            head = mlm_model.get_submodule(path)
+        except AttributeError:
+            continue
+        dense, norm = head.get_submodule(dense_name), head.get_submodule(norm_name)
+        bias = getattr(head, "bias", None)
+        if bias is None:
+            bias = head.decoder.bias
+        return {
+            "dense.weight": dense.weight.detach().clone(),
+            "dense.bias": dense.bias.detach().clone(),
+            "layer_norm.weight": norm.weight.detach().clone(),
+            "layer_norm.bias": norm.bias.detach().clone(),
+            "bias": bias.detach().clone(),
+        }
+    raise ValueError(
+        f"{type(mlm_model).__name__} has none of the known MLM heads {sorted(MLM_HEAD_MODULES)}"
+    )
+
+
+def load_encoder_for_mlm(name_or_path: str, num_layers: int | None = None):
+    """Load an encoder, its tokenizer and the checkpoint's pretrained MLM head, offline.
+
+    MLM co-training (paper v1 §2.3) continues the pretraining objective, so it should start
+    from the checkpoint's own MLM head where there is one (mBERT and XLM-R have one; e5 and
+    other sentence encoders have none). The ``*ForMaskedLM`` model is loaded once; its base
+    model is the encoder and its head weights are returned for ``MultiTaskModel``'s
+    ``head_states``. The decoder stays tied to the input embeddings.
+
+    Args:
+        name_or_path: As for ``load_encoder``.
+        num_layers: As for ``load_encoder``.
+
+    Returns:
+        ``(model, tokenizer, head_state, source)``: ``head_state`` is a
+        ``heads.MaskedLMHead`` state dict or ``None``; ``source`` is ``MLM_HEAD_PRETRAINED``
+        or ``MLM_HEAD_RANDOM`` (for the run's metrics and report).
+    """
+    folder = resolve(name_or_path, num_layers)
+    if not has_mlm_head(folder):
+        model, tokenizer = load_encoder(name_or_path, num_layers)
+        return model, tokenizer, None, MLM_HEAD_RANDOM
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    kwargs = _model_kwargs(folder, None if name_or_path == "mini-e5" else num_layers)
+    kwargs.pop("add_pooling_layer", None)  # *ForMaskedLM models build their base without it
+    with _quiet_load("num_hidden_layers" in kwargs):
+        mlm_model = AutoModelForMaskedLM.from_pretrained(folder, **kwargs)
+    out, inp = mlm_model.get_output_embeddings(), mlm_model.get_input_embeddings()
+    if out is None or out.weight.data_ptr() != inp.weight.data_ptr():
+        raise ValueError(
+            f"{name_or_path}: the MLM decoder is not tied to the input embeddings; "
+            "xstilts.heads.MaskedLMHead ties them, so this head cannot be reused as is"
+        )
+    state = _mlm_head_state(mlm_model)
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    return mlm_model.base_model.eval(), tokenizer, state, MLM_HEAD_PRETRAINED

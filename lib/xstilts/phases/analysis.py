@@ -166,7 +166,33 @@ def provenance(p: AnalysisRunParams) -> dict:
         "code_version": runs.code_version(),
         "run_ids": [Path(d).name for d in [p.data_dir, *p.intermediate_dirs, *p.target_dirs]],
         "scale_note": SCALE_NOTE.get(p.profile, "custom profile"),
+        "disclosures": disclosures(p),
     }
+
+
+def disclosures(p: AnalysisRunParams) -> list[str]:
+    """Protocol deviations to state beside the numbers: from the profile and from the runs.
+
+    The profile's settings (``params.disclosures``, e.g. frozen word embeddings) and what the
+    phase-(ii) runs recorded: MLM co-training from a random head (the checkpoint had none)
+    and translated budgets that differ from the English one.
+    """
+    from xstilts import params
+
+    out = []
+    if p.profile_file and Path(p.profile_file).exists():
+        out += params.disclosures(params.load_profile(p.profile_file))
+    inter = [runs.read_metrics(d) for d in p.intermediate_dirs]
+    random_head = sorted(
+        {m["model"] for m in inter if str(m.get("mlm_head", "")).startswith("random")}
+    )
+    if random_head:
+        out.append(
+            f"MLM co-training of {', '.join(random_head)} starts from a randomly initialised MLM "
+            "head (the checkpoint has none); the paper continued the pretrained head."
+        )
+    out += sorted({w for m in inter for w in m.get("warnings", [])})
+    return out
 
 
 def run_context(p: AnalysisRunParams, scores: pd.DataFrame) -> dict:

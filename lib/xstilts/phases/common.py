@@ -28,9 +28,12 @@ def setup_device(device: str, threads: int) -> str:
     return device
 
 
-def train_config(train: dict, seed: int, device: str) -> TrainConfig:
+def train_config(
+    train: dict, seed: int, device: str, task_batch_sizes: dict | None = None
+) -> TrainConfig:
     """Map the profile's ``TrainSpec`` fields onto the trainer's ``TrainConfig``."""
     return TrainConfig(
+        task_batch_sizes=dict(task_batch_sizes or {}),
         lr=train["lr"],
         warmup_ratio=train["warmup_ratio"],
         weight_decay=train["weight_decay"],
@@ -50,13 +53,21 @@ def train_config(train: dict, seed: int, device: str) -> TrainConfig:
     )
 
 
-def make_evaluate_fn(specs: dict, tokenizer, max_seq_len: int, batch_size: int = 64):
-    """``(model, head, lang, rows) -> score`` for the trainer's dev curves and selection."""
+def make_evaluate_fn(
+    specs: dict, tokenizer, max_seq_len: int, batch_size: int = 64, task_lengths: dict | None = None
+):
+    """``(model, head, lang, rows) -> score`` for the trainer's dev curves and selection.
+
+    ``task_lengths`` gives a task of a mixture its own maximum length (SQuAD's 384 among
+    256-token tasks); other tasks use ``max_seq_len``.
+    """
+    lengths = task_lengths or {}
 
     def evaluate(model, head: str, lang: str, rows) -> float:
         spec = specs[head]
         rows = list(rows)
-        preds = predict(model, spec, rows, tokenizer, batch_size, max_seq_len, head=head)
+        length = lengths.get(head, max_seq_len)
+        preds = predict(model, spec, rows, tokenizer, batch_size, length, head=head)
         return metrics.score(spec.metric, preds, references(spec, rows), lang)["score"]
 
     return evaluate
