@@ -397,7 +397,31 @@ def validate(p: Profile, src: str) -> Profile:
     _check_choice(p.compute.executor, EXECUTORS, "compute.executor", src)
     if p.compute.workers < 1:
         raise ParamsError(f"{src}: compute.workers must be >= 1, got {p.compute.workers}")
+    _check_sequence_lengths(p, src)
     return p
+
+
+def _check_sequence_lengths(p: Profile, src: str) -> None:
+    """Every ``max_seq_len`` fits every encoder's position table (read from its config)."""
+    from xstilts.models.encoder import max_sequence_length
+
+    lengths = {
+        "intermediate.train.max_seq_len": p.intermediate.train.max_seq_len,
+        "target.train.max_seq_len": p.target.train.max_seq_len,
+        **{
+            f"target.per_task.{t}.max_seq_len": over["max_seq_len"]
+            for t, over in p.target.per_task.items()
+            if "max_seq_len" in over
+        },
+    }
+    for m in p.models:
+        limit = max_sequence_length(m.name)
+        for key, value in lengths.items():
+            if limit is not None and value > limit:
+                raise ParamsError(
+                    f"{src}: {key} = {value} exceeds the {limit} positions of encoder "
+                    f"{m.name!r} (its max_position_embeddings); use at most {limit}"
+                )
 
 
 def _check_restrict(p: Profile, src: str) -> None:

