@@ -68,7 +68,38 @@ def reproduce(profile_name: str, retry_failed: bool = False, with_paper: bool = 
     if runs.is_done(analysis.dir):
         publish(analysis, with_paper=with_paper)
     print(f"total {time.time() - t0:.1f}s; report: {paths.report_dir() / 'index.html'}")
+    if summary.failures:
+        flags = "" if with_paper else " --no-paper"
+        print_retry_hint(summary, f"invoke reproduce --profile {profile_name}{flags}")
     return 1 if summary.failures else 0
+
+
+# Set by the Makefile to the command its users know (``make reproduce RETRY=1``); without it
+# the hint is the invoke line of the command that was run.
+RETRY_ENV = "XSTILTS_RETRY_COMMAND"
+
+
+def retry_command(invoke_line: str) -> str:
+    """The command that re-queues failed runs, in the form the user typed the first one.
+
+    Args:
+        invoke_line: The ``invoke ...`` line that ran, without ``--retry-failed``.
+
+    Returns:
+        ``$XSTILTS_RETRY_COMMAND`` when a wrapper (the Makefile) sets it, else
+        ``invoke_line --retry-failed``.
+    """
+    return os.environ.get(RETRY_ENV) or f"{invoke_line} --retry-failed"
+
+
+def print_retry_hint(summary: pipeline.Summary, invoke_line: str) -> None:
+    """Closing line of a sweep with failures: what did not finish and how to retry it."""
+    failed = sum(s.outcome == "FAILED" for s in summary.steps)
+    blocked = sum(s.outcome == "blocked" for s in summary.steps)
+    print(
+        f"{failed} run(s) failed, {blocked} blocked; finished runs are kept. "
+        f"Retry the failed ones with: {retry_command(invoke_line)}"
+    )
 
 
 def phase(profile_name: str, name: str, retry_failed: bool = False) -> int:
@@ -78,6 +109,8 @@ def phase(profile_name: str, name: str, retry_failed: bool = False) -> int:
         raise ValueError(f"unknown phase {name!r}; allowed: data, intermediate, target, analysis")
     preflight(profile)
     summary = pipeline.execute(plan, retry_failed=retry_failed, only_phase=name)
+    if summary.failures:
+        print_retry_hint(summary, f"invoke phase {name} --profile {profile_name}")
     return 1 if summary.failures else 0
 
 

@@ -325,7 +325,7 @@ def decide(run: runs.Run, retry_failed: bool) -> tuple[str, str]:
     if st == "done":
         return "skip", why
     if st == "failed" and not retry_failed:
-        return "fail", f"failed earlier: {why} (use --retry-failed)"
+        return "fail", f"failed earlier: {why} (not retried; see the retry command below)"
     if st == "partial":
         return "resume", why
     if st == "failed":
