@@ -339,6 +339,7 @@ def execute(
     retry_failed: bool = False,
     only_phase: str | None = None,
     runner=None,
+    weights: dict[str, float] | None = None,
 ) -> Summary:
     """Run every step of a plan in order (one process), skipping finished runs.
 
@@ -349,14 +350,21 @@ def execute(
             dependants.
         runner: Callable ``(run, resumed) -> (ok, reason, log)``; defaults to
             ``execute_run`` (tests inject failures here).
+        weights: Estimated seconds per run id for the time-left estimate
+            (``xstilts.progress``).
 
     Returns:
         The summary of this invocation.
 
     """
+    from xstilts import progress
+
     runner = runner or execute_run
     runs.tidy(plan_)  # leftovers of a killed earlier invocation
     summary = Summary()
+    counter = progress.for_plan(
+        [r for r in plan_ if not only_phase or r.phase == only_phase], weights
+    )
     bad: set[str] = set()
     for run in plan_:
         t0 = time.time()
@@ -383,7 +391,8 @@ def execute(
                     bad.add(run.run_id)
         step.elapsed_s = time.time() - t0
         summary.steps.append(step)
-        _print(format_step(step))
+        executed = step.outcome in ("ran", "resumed") or step.log is not None
+        _print(counter.step(run.run_id, executed) + " " + format_step(step))
     report_failures(summary)
     return summary
 
