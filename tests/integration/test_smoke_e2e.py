@@ -16,6 +16,11 @@ def env(tmp_path):
     return isolated_env(tmp_path)
 
 
+def _without_progress(line: str) -> str:
+    """A step line without its ``[n/total, ~t left]`` prefix."""
+    return line.split("] ", 1)[1] if line.startswith("[") else line
+
+
 def _mtime(path):
     return path.stat().st_mtime_ns if path.exists() else None
 
@@ -27,12 +32,16 @@ def test_smoke_reproduce_then_nothing_to_do(env, tmp_path):
     first = invoke(["reproduce", "--profile", "smoke"], env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     lines = [
-        ln
+        _without_progress(ln)
         for ln in first.stdout.splitlines()
-        if ln.split()[:1]
-        and ln.split()[0] in ("data", "intermediate", "target", "analysis", "report", "paper")
+        if _without_progress(ln).split()[:1]
+        and _without_progress(ln).split()[0]
+        in ("data", "intermediate", "target", "analysis", "report", "paper")
     ]
     assert len(lines) == 9 and all(" ran " in ln for ln in lines), first.stdout
+    counts = [ln.split("]")[0] for ln in first.stdout.splitlines() if ln.startswith("[")]
+    assert [c.split(",")[0] for c in counts] == [f"[{i}/7" for i in range(1, 8)]
+    assert counts[0].endswith("left") and counts[-1] == "[7/7"  # time left, then none left
     runs = tmp_path / "runs"
     for phase in ("data", "intermediate", "target", "analysis"):
         for d in (runs / phase).iterdir():
