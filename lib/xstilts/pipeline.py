@@ -249,6 +249,8 @@ def _kernel_manager_class():
     from jupyter_client import AsyncKernelManager
     from traitlets import default
 
+    from xstilts import kernel
+
     class IPCKernelManager(AsyncKernelManager):
         @default("transport")
         def _default_transport(self):
@@ -260,6 +262,12 @@ def _kernel_manager_class():
             # shared by every kernel started there: make it unique per kernel (and short,
             # since Unix socket paths are limited to ~100 bytes).
             return str(Path(tempfile.gettempdir()) / f"xstilts-{uuid.uuid4().hex[:12]}-ipc")
+
+        async def _async_pre_start_kernel(self, **kw):
+            # Marks the kernel as the pipeline's (xstilts.kernel.in_pipeline), in the
+            # kernel's own environment only: this process may itself be a Jupyter kernel.
+            kw["env"] = {**(kw.get("env") or os.environ), **kernel.PIPELINE_KERNEL_ENV}
+            return await super()._async_pre_start_kernel(**kw)
 
         async def _async_interrupt_kernel(self):
             # jupyter_client sends SIGINT before every shutdown; our notebooks have finished

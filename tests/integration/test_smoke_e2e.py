@@ -5,6 +5,7 @@ Then a second `reproduce` re-runs nothing and says so per step.
 
 import shutil
 
+import nbformat
 import pytest
 
 from tests.integration.invoke_runner import invoke, isolated_env
@@ -50,6 +51,13 @@ def test_smoke_reproduce_then_nothing_to_do(env, tmp_path):
             for scratch in ("checkpoint", "best"):  # resume state goes once a run is done
                 assert not (d / scratch).exists(), d / scratch
     assert all((d / "encoder" / "config.json").exists() for d in (runs / "intermediate").iterdir())
+    for nb_path in runs.glob("*/*/notebook.ipynb"):  # reports a researcher reads: no noise
+        cells = [c for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
+        outs = [o for c in cells for o in c.get("outputs", [])]
+        assert not [o for o in outs if o.get("name") == "stderr"], nb_path
+        assert cells[-1].outputs == [], nb_path  # no metrics dict at the end
+        if "_xnli-" in nb_path.parent.name:  # trained target: curves + per-language bars
+            assert sum("image/png" in o.get("data", {}) for o in outs) == 2, nb_path
     index = (runs / "report" / "index.html").read_text()
     assert "Last pipeline execution:" in index and "7 of 7 runs executed" in index
     assert 'id="acceptance"' in index and "informative" in index  # smoke is not gated
