@@ -62,9 +62,9 @@ class Progress:
         if executed:
             self.done_cost += spent
         left = self.left(now)
-        if left == 0:  # nothing left to execute (the rest, if any, is skipped)
-            return f"[{self.done_steps}/{self.total}]"
-        return f"[{self.done_steps}/{self.total}, {format_left(left)} left]"
+        count = f"{self.done_steps}/{self.total}"
+        text = f"[{count}]" if left == 0 else f"[{count}, {format_left(left)} left]"
+        return text.ljust(len(f"[{self.total}/{self.total}, ~59 min left]"))  # aligned columns
 
     def left(self, now: float | None = None) -> float | None:
         """Estimated seconds left, or ``None`` before the first executed run."""

@@ -314,8 +314,8 @@ def pipeline_timing(report_dir: Path, profile: str, run_ids: set[str] | None = N
         run_ids: Runs behind the current results (the bundle's cost rows).
 
     Returns:
-        The last execution's fields (``wall_s``, ``runs_executed``...) plus, with
-        ``run_ids``: ``results_wall_s`` (end-to-end wall time summed over the executions
+        The last execution's fields (``wall_s``, ``runs_executed``...) plus
+        ``results_wall_s`` (end-to-end wall time summed over the executions
         that finished any of those runs), ``results_executions``, ``results_runs_covered``
         (runs of ``run_ids`` those executions finished) and ``results_runs``; ``None``
         without a file.
@@ -326,15 +326,15 @@ def pipeline_timing(report_dir: Path, profile: str, run_ids: set[str] | None = N
     timing = io.read_json(path)
     if timing.get("profile") != profile:
         return None
-    if run_ids:
-        made = [e for e in timing.get("executions", []) if run_ids & set(e.get("run_ids", []))]
-        covered = set().union(*(set(e["run_ids"]) for e in made)) & run_ids if made else set()
-        timing.update(
-            results_wall_s=sum(float(e["wall_s"]) for e in made),
-            results_executions=len(made),
-            results_runs_covered=len(covered),
-            results_runs=len(run_ids),
-        )
+    run_ids = run_ids or set()
+    made = [e for e in timing.get("executions", []) if run_ids & set(e.get("run_ids", []))]
+    covered = set().union(*(set(e["run_ids"]) for e in made)) & run_ids if made else set()
+    timing.update(
+        results_wall_s=sum(float(e["wall_s"]) for e in made),
+        results_executions=len(made),  # 0: the template shows the last execution only
+        results_runs_covered=len(covered),
+        results_runs=len(run_ids),
+    )
     return timing
 
 

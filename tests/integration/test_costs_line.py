@@ -39,6 +39,7 @@ def test_results_wall_time_sums_the_executions_that_made_them(tmp_path):
     assert timing["results_runs"] == 5
     assert len(io.read_json(tmp_path / report.TIMING_FILE)["executions"]) == 3
     assert report.pipeline_timing(tmp_path, "mini", {"a"}) is None  # another profile's file
+    assert report.pipeline_timing(tmp_path, "smoke")["results_executions"] == 0  # no costs
 
 
 def test_index_shows_both_times(tmp_path):
@@ -50,6 +51,11 @@ def test_index_shows_both_times(tmp_path):
     site.mkdir()
     prof = params.load_profile("smoke")
     prof.profile = profile
+    older = dict(profile=profile, wall_s=1.0, runs_executed=1, runs_total=2, executor="local")
+    older.update(workers=1, finished="2026-01-01 00:00 UTC")  # written before `executions`
+    io.atomic_write_json(site / report.TIMING_FILE, older)
+    html = report.render_index(bundle, site / "index.html").read_text()  # older file layout
+    assert "Wall time that produced" not in html and "Last pipeline execution" in html
     cli.record_execution(prof, ids, _summary(ids[:-3]), 784.0, site)
     cli.record_execution(prof, ids, _summary(ids[-3:]), 48.0, site)
     html = report.render_index(bundle, site / "index.html").read_text()

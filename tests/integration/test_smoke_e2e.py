@@ -19,7 +19,7 @@ def env(tmp_path):
 
 def _without_progress(line: str) -> str:
     """A step line without its ``[n/total, ~t left]`` prefix."""
-    return line.split("] ", 1)[1] if line.startswith("[") else line
+    return line.split("] ", 1)[1].lstrip() if line.startswith("[") else line
 
 
 def _mtime(path):

@@ -233,7 +233,10 @@ def show(evaluation: dict, result: TrainResult | None = None):
         **common.training_summary(result),
     }
     display(pd.DataFrame({"value": summary}).astype(str))
-    common.plot_training(result)
+    curves = common.plot_training(result)
+    if curves is not None:  # shown here, above the table, not with the bars at the cell's end
+        display(curves)
+        plt.close(curves)
     table = pd.DataFrame({**evaluation["per_language"], **evaluation["real_test_sets"]}).T
     display(table.round(2))
     fig, ax = plt.subplots(figsize=(7, 2.8))
