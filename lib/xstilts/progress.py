@@ -23,7 +23,7 @@ def format_left(seconds: float | None) -> str:
     """Human time left: ``~40 s``, ``~6 min``, ``~2.5 h``; ``None`` (no measurement yet) -> ``?``."""
     if seconds is None:
         return "?"
-    if seconds < 60:
+    if seconds < 59.5:  # rounds to at most "~59 s"
         return f"~{max(seconds, 1):.0f} s"
     if seconds < 5400:
         return f"~{seconds / 60:.0f} min"
