@@ -95,16 +95,16 @@ NOTEBOOKS = {
 def check(phase: str, values: dict):
     """Validate injected notebook parameters and return the typed dataclass.
 
+    Outside the pipeline (``xstilts.kernel``): with an empty ``run_dir`` the notebook's
+    defaults run against the smoke profile in a scratch store, its upstream runs built
+    there first; a finished run re-run by hand writes into a scratch copy of its folder.
+
     Args:
         phase: Phase name (key of ``PHASE_PARAMS``).
         values: The notebook's namespace (``globals()``); only contract names are read.
 
     Returns:
         An instance of the phase's dataclass.
-
-    Outside the pipeline (``xstilts.kernel``): with an empty ``run_dir`` the notebook's
-    defaults run against the smoke profile in a scratch store, its upstream runs built
-    there first; a finished run re-run by hand writes into a scratch copy of its folder.
 
     Raises:
         ValueError: If a value has the wrong type.

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from xstilts import paths
 
 # Each worker: wait at a barrier file so all start together, convert-or-load the L3 rung,
@@ -29,6 +31,7 @@ print(json.dumps({"layers": model.config.num_hidden_layers, "params": n,
 """
 
 
+@pytest.mark.slow  # 30 s alone, 90 s on a loaded 2-core machine; .ci/run runs it
 def test_four_processes_convert_one_rung_once(tmp_path):
     cache = tmp_path / "cold-cache"  # empty: the path a new user takes
     barrier = tmp_path / "go"
