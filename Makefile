@@ -35,8 +35,11 @@ system:
 
 setup: $(VENV)/.installed data-packages system
 
+# `make reproduce RETRY=1` re-queues runs that failed before (invoke's --retry-failed); the
+# closing message of a failed sweep names this command.
 reproduce: setup
-	$(VENV)/bin/invoke reproduce --profile mini
+	XSTILTS_RETRY_COMMAND='make reproduce RETRY=1' \
+	  $(VENV)/bin/invoke reproduce --profile mini $(if $(RETRY),--retry-failed)
 
 test: setup
 	$(VENV)/bin/invoke test

@@ -16,6 +16,7 @@ Usage (from the repository root, inside the environment that `make setup` builds
     invoke bench                          # training + retrieval benchmarks -> bench/*.json, *.md
     invoke clean --profile smoke          # delete that profile's runs (asks nothing; be sure)
     invoke lint                           # ruff check + format check
+    invoke lab                            # JupyterLab on notebooks/ (defaults run on smoke)
 """
 
 import os
@@ -120,3 +121,22 @@ def clean(c, profile="smoke"):
 def lint(c):
     """ruff check + format check."""
     c.run(f"{sys.executable} -m ruff check . && {sys.executable} -m ruff format --check .")
+
+
+@task(help={"port": "port of the Jupyter server", "no_browser": "do not open a browser"})
+def lab(c, port=8888, no_browser=False):
+    """JupyterLab on notebooks/: run any phase notebook with its defaults, or reopen runs/."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    # Kernels import this checkout's lib/ (a notebook run with its defaults plans the smoke
+    # profile and builds its upstream runs in runs/_scratch; xstilts.kernel).
+    env = {
+        "PYTHONPATH": os.pathsep.join([os.path.join(root, "lib"), os.environ.get("PYTHONPATH", "")])
+    }
+    browser = " --no-browser" if no_browser else ""
+    browser += " --allow-root" if os.geteuid() == 0 else ""  # containers often run as root
+    c.run(
+        f"{sys.executable} -m jupyterlab --ServerApp.root_dir={root} "
+        f"--LabApp.default_url=/lab/tree/notebooks --port={port}{browser}",
+        env=env,
+        pty=True,
+    )

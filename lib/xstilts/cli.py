@@ -47,28 +47,76 @@ def reproduce(profile_name: str, retry_failed: bool = False, with_paper: bool = 
     profile, plan = load(profile_name)
     preflight(profile)
     print(f"profile {profile.profile}: {len(plan)} runs  (runs in {paths.runs_root()})")
-    from xstilts import report, sweep
+    from xstilts import sweep
 
     summary = sweep.run_profile(profile, plan, retry_failed)
-    ran = [s for s in summary.steps if s.outcome in ("ran", "resumed")]
-    if ran:  # the report shows the wall time of the last execution that did work
-        io.atomic_write_json(
-            paths.report_dir() / report.TIMING_FILE,
-            {
-                "profile": profile.profile,
-                "wall_s": round(time.time() - t0, 1),
-                "runs_executed": len(ran),
-                "runs_total": len(plan),
-                "executor": profile.compute.executor,
-                "workers": profile.compute.workers,
-                "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            },
-        )
+    record_execution(profile, plan, summary, time.time() - t0, paths.report_dir())
     analysis = plan[-1]
     if runs.is_done(analysis.dir):
         publish(analysis, with_paper=with_paper)
     print(f"total {time.time() - t0:.1f}s; report: {paths.report_dir() / 'index.html'}")
+    if summary.failures:
+        flags = "" if with_paper else " --no-paper"
+        print_retry_hint(summary, f"invoke reproduce --profile {profile_name}{flags}")
     return 1 if summary.failures else 0
+
+
+# Set by the Makefile to the command its users know (``make reproduce RETRY=1``); without it
+# the hint is the invoke line of the command that was run.
+RETRY_ENV = "XSTILTS_RETRY_COMMAND"
+
+
+def retry_command(invoke_line: str) -> str:
+    """The command that re-queues failed runs, in the form the user typed the first one.
+
+    Args:
+        invoke_line: The ``invoke ...`` line that ran, without ``--retry-failed``.
+
+    Returns:
+        ``$XSTILTS_RETRY_COMMAND`` when a wrapper (the Makefile) sets it, else
+        ``invoke_line --retry-failed``.
+    """
+    return os.environ.get(RETRY_ENV) or f"{invoke_line} --retry-failed"
+
+
+def print_retry_hint(summary: pipeline.Summary, invoke_line: str) -> None:
+    """Closing line of a sweep with failures: what did not finish and how to retry it."""
+    failed = sum(s.outcome == "FAILED" for s in summary.steps)
+    blocked = sum(s.outcome == "blocked" for s in summary.steps)
+    print(
+        f"{failed} run(s) failed, {blocked} blocked; finished runs are kept. "
+        f"Retry the failed ones with: {retry_command(invoke_line)}"
+    )
+
+
+def record_execution(
+    profile: params.Profile, plan: list, summary: pipeline.Summary, wall_s: float, out: Path
+) -> None:
+    """Append this execution to the report folder's timing file, if it finished any run.
+
+    The index shows the last execution's wall time and, summed over the executions whose
+    runs make up the current results, the wall time that produced them (``report``).
+    The file holds the last execution's fields at the top level and every execution of
+    the profile under ``executions`` (with the run ids it finished).
+    """
+    from xstilts import report
+
+    finished = [s.run.run_id for s in summary.steps if s.outcome in ("ran", "resumed")]
+    if not finished:
+        return
+    entry = {
+        "wall_s": round(wall_s, 1),
+        "runs_executed": len(finished),
+        "runs_total": len(plan),
+        "executor": profile.compute.executor,
+        "workers": profile.compute.workers,
+        "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    path = out / report.TIMING_FILE
+    earlier = io.read_json(path) if path.is_file() else {}
+    history = earlier.get("executions", []) if earlier.get("profile") == profile.profile else []
+    history = [*history, {**entry, "run_ids": finished}][-report.TIMING_HISTORY :]
+    io.atomic_write_json(path, {"profile": profile.profile, **entry, "executions": history})
 
 
 def phase(profile_name: str, name: str, retry_failed: bool = False) -> int:
@@ -77,7 +125,11 @@ def phase(profile_name: str, name: str, retry_failed: bool = False) -> int:
     if name not in {r.phase for r in plan}:
         raise ValueError(f"unknown phase {name!r}; allowed: data, intermediate, target, analysis")
     preflight(profile)
+    t0 = time.time()
     summary = pipeline.execute(plan, retry_failed=retry_failed, only_phase=name)
+    record_execution(profile, plan, summary, time.time() - t0, paths.report_dir())
+    if summary.failures:
+        print_retry_hint(summary, f"invoke phase {name} --profile {profile_name}")
     return 1 if summary.failures else 0
 
 

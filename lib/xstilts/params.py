@@ -418,6 +418,7 @@ def validate(p: Profile, src: str) -> Profile:
     _check_choice(p.compute.executor, EXECUTORS, "compute.executor", src)
     if p.compute.workers < 1:
         raise ParamsError(f"{src}: compute.workers must be >= 1, got {p.compute.workers}")
+    _check_sequence_lengths(p, src)
     return p
 
 
@@ -440,6 +441,34 @@ def _check_overrides(base: TrainSpec, table: dict, names: list, where: str, src:
             f"{where}.{name}",
             src,
         )
+
+
+def _check_sequence_lengths(p: Profile, src: str) -> None:
+    """Every ``max_seq_len`` fits every encoder's position table (read from its config)."""
+    from xstilts.models.encoder import max_sequence_length
+
+    lengths = {
+        "intermediate.train.max_seq_len": p.intermediate.train.max_seq_len,
+        "target.train.max_seq_len": p.target.train.max_seq_len,
+        **{
+            f"{where}.{name}.max_seq_len": over["max_seq_len"]
+            for where, table in (
+                ("intermediate.per_task", intermediate_per_task(p)),
+                ("intermediate.per_mode", p.intermediate.per_mode),
+                ("target.per_task", p.target.per_task),
+            )
+            for name, over in table.items()
+            if "max_seq_len" in over
+        },
+    }
+    for m in p.models:
+        limit = max_sequence_length(m.name)
+        for key, value in lengths.items():
+            if limit is not None and value > limit:
+                raise ParamsError(
+                    f"{src}: {key} = {value} exceeds the {limit} positions of encoder "
+                    f"{m.name!r} (its max_position_embeddings); use at most {limit}"
+                )
 
 
 def _check_restrict(p: Profile, src: str) -> None:

@@ -6,6 +6,8 @@ Three environment variables move the generated folders out of the repository:
 - ``XSTILTS_RUNS``: the run store (default ``<repo>/runs``).
 - ``XSTILTS_CACHE``: converted models and downloaded data packages shared across
   clones (default ``~/.cache/xstilts``).
+- ``XSTILTS_SCRATCH``: the scratch run store of notebooks run by hand in Jupyter
+  (default ``<repo>/runs/_scratch``; ``xstilts.kernel``).
 - ``XSTILTS_PAPER_OUT``: where the rendered LaTeX (``generated/``) and the PDF (``build/``)
   go (default ``<repo>/paper``); tests point it elsewhere so they never overwrite a
   user's paper.
@@ -44,6 +46,11 @@ def xtreme_real() -> Path:
 def runs_root() -> Path:
     """Return the run store root (``runs/`` unless ``XSTILTS_RUNS`` is set)."""
     return Path(os.environ.get("XSTILTS_RUNS", ROOT / "runs"))
+
+
+def scratch_root() -> Path:
+    """Return the scratch store of notebooks run outside the pipeline (``XSTILTS_SCRATCH``)."""
+    return Path(os.environ.get("XSTILTS_SCRATCH", ROOT / "runs" / "_scratch"))
 
 
 def cache_root() -> Path:

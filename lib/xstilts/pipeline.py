@@ -251,6 +251,8 @@ def _kernel_manager_class():
     from jupyter_client import AsyncKernelManager
     from traitlets import default
 
+    from xstilts import kernel
+
     class IPCKernelManager(AsyncKernelManager):
         @default("transport")
         def _default_transport(self):
@@ -262,6 +264,12 @@ def _kernel_manager_class():
             # shared by every kernel started there: make it unique per kernel (and short,
             # since Unix socket paths are limited to ~100 bytes).
             return str(Path(tempfile.gettempdir()) / f"xstilts-{uuid.uuid4().hex[:12]}-ipc")
+
+        async def _async_pre_start_kernel(self, **kw):
+            # Marks the kernel as the pipeline's (xstilts.kernel.in_pipeline), in the
+            # kernel's own environment only: this process may itself be a Jupyter kernel.
+            kw["env"] = {**(kw.get("env") or os.environ), **kernel.PIPELINE_KERNEL_ENV}
+            return await super()._async_pre_start_kernel(**kw)
 
         async def _async_interrupt_kernel(self):
             # jupyter_client sends SIGINT before every shutdown; our notebooks have finished
@@ -327,7 +335,7 @@ def decide(run: runs.Run, retry_failed: bool) -> tuple[str, str]:
     if st == "done":
         return "skip", why
     if st == "failed" and not retry_failed:
-        return "fail", f"failed earlier: {why} (use --retry-failed)"
+        return "fail", f"failed earlier: {why} (not retried; see the retry command below)"
     if st == "partial":
         return "resume", why
     if st == "failed":
@@ -341,6 +349,7 @@ def execute(
     retry_failed: bool = False,
     only_phase: str | None = None,
     runner=None,
+    weights: dict[str, float] | None = None,
 ) -> Summary:
     """Run every step of a plan in order (one process), skipping finished runs.
 
@@ -351,14 +360,21 @@ def execute(
             dependants.
         runner: Callable ``(run, resumed) -> (ok, reason, log)``; defaults to
             ``execute_run`` (tests inject failures here).
+        weights: Estimated seconds per run id for the time-left estimate
+            (``xstilts.progress``).
 
     Returns:
         The summary of this invocation.
 
     """
+    from xstilts import progress
+
     runner = runner or execute_run
     runs.tidy(plan_)  # leftovers of a killed earlier invocation
     summary = Summary()
+    counter = progress.for_plan(
+        [r for r in plan_ if not only_phase or r.phase == only_phase], weights
+    )
     bad: set[str] = set()
     for run in plan_:
         t0 = time.time()
@@ -385,7 +401,8 @@ def execute(
                     bad.add(run.run_id)
         step.elapsed_s = time.time() - t0
         summary.steps.append(step)
-        _print(format_step(step))
+        executed = step.outcome in ("ran", "resumed") or step.log is not None
+        _print(counter.step(run.run_id, executed) + " " + format_step(step))
     report_failures(summary)
     return summary
 

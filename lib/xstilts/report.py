@@ -302,15 +302,40 @@ def real_test_table(bundle: Bundle) -> pd.DataFrame | None:
 
 
 TIMING_FILE = "pipeline_timing.json"
+TIMING_HISTORY = 200  # executions kept in the timing file
 
 
-def pipeline_timing(report_dir: Path, profile: str) -> dict | None:
-    """End-to-end wall time of the last pipeline execution that ran something (``cli``)."""
+def pipeline_timing(report_dir: Path, profile: str, run_ids: set[str] | None = None) -> dict | None:
+    """Wall time of the last pipeline execution that ran something and of the current results.
+
+    Args:
+        report_dir: Folder of the timing file (``cli.record_execution``).
+        profile: Profile of the bundle; a file of another profile is ignored.
+        run_ids: Runs behind the current results (the bundle's cost rows).
+
+    Returns:
+        The last execution's fields (``wall_s``, ``runs_executed``...) plus
+        ``results_wall_s`` (end-to-end wall time summed over the executions
+        that finished any of those runs), ``results_executions``, ``results_runs_covered``
+        (runs of ``run_ids`` those executions finished) and ``results_runs``; ``None``
+        without a file.
+    """
     path = Path(report_dir) / TIMING_FILE
     if not path.is_file():
         return None
     timing = io.read_json(path)
-    return timing if timing.get("profile") == profile else None
+    if timing.get("profile") != profile:
+        return None
+    run_ids = run_ids or set()
+    made = [e for e in timing.get("executions", []) if run_ids & set(e.get("run_ids", []))]
+    covered = set().union(*(set(e["run_ids"]) for e in made)) & run_ids if made else set()
+    timing.update(
+        results_wall_s=sum(float(e["wall_s"]) for e in made),
+        results_executions=len(made),  # 0: the template shows the last execution only
+        results_runs_covered=len(covered),
+        results_runs=len(run_ids),
+    )
+    return timing
 
 
 def cost_summary(costs: pd.DataFrame | None) -> tuple[list[dict], dict]:
@@ -553,7 +578,11 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
         acceptance=None
         if bundle.acceptance is None
         else bundle.acceptance.fillna("").to_dict("records"),
-        timing=pipeline_timing(out_dir, bundle.profile),
+        timing=pipeline_timing(
+            out_dir,
+            bundle.profile,
+            None if bundle.costs is None else set(bundle.costs["run_id"].astype(str)),
+        ),
         scale=None if bundle.scale_summary is None else bundle.scale_summary.to_dict("records"),
         trend=None if bundle.scale_trend is None else bundle.scale_trend.to_dict("records"),
         scale_figure=_copy_scale_figure(bundle, out_dir),

@@ -96,6 +96,10 @@ NOTEBOOKS = {
 def check(phase: str, values: dict):
     """Validate injected notebook parameters and return the typed dataclass.
 
+    Outside the pipeline (``xstilts.kernel``): with an empty ``run_dir`` the notebook's
+    defaults run against the smoke profile in a scratch store, its upstream runs built
+    there first; a finished run re-run by hand writes into a scratch copy of its folder.
+
     Args:
         phase: Phase name (key of ``PHASE_PARAMS``).
         values: The notebook's namespace (``globals()``); only contract names are read.
@@ -104,9 +108,14 @@ def check(phase: str, values: dict):
         An instance of the phase's dataclass.
 
     Raises:
-        ValueError: If a value has the wrong type or ``run_dir`` is empty.
+        ValueError: If a value has the wrong type.
 
     """
+    from xstilts import kernel
+
+    kernel.quiet()  # before the phase module imports transformers
+    if not values.get("run_dir"):
+        values = {**values, **kernel.standalone_parameters(phase, values)}
     cls = PHASE_PARAMS[phase]
     kwargs = {}
     for f in dataclasses.fields(cls):
@@ -117,6 +126,5 @@ def check(phase: str, values: dict):
         if not isinstance(v, expected) or (expected is int and isinstance(v, bool)):
             raise ValueError(f"{phase} notebook parameter {f.name!r} must be {f.type}, got {v!r}")
         kwargs[f.name] = v
-    if not kwargs["run_dir"]:
-        raise ValueError(f"{phase} notebook needs run_dir (run it through `invoke phase`)")
+    kwargs["run_dir"] = kernel.rerun_dir(kwargs["run_dir"])
     return cls(**kwargs)

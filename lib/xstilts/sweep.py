@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from xstilts import io, params, paths, pipeline, runs, xtreme
@@ -45,6 +46,7 @@ def execute_waves(
     slurm: dict | None = None,
     retry_failed: bool = False,
     folder: Path | None = None,
+    weights: dict[str, float] | None = None,
 ) -> pipeline.Summary:
     """Execute a plan wave by wave on a pool of local processes or on SLURM via submitit.
 
@@ -56,12 +58,16 @@ def execute_waves(
         slurm: submitit parameters (``partition``, ``gpus_per_node``, ``timeout_min``...).
         retry_failed: Re-queue runs that failed before.
         folder: submitit log folder (default ``runs/_submitit``).
+        weights: Estimated seconds per run id for the time-left estimate.
 
     Returns:
         The summary of this invocation.
     """
+    from xstilts import progress
+
     runs.tidy(plan)  # leftovers of a killed earlier invocation
     summary = pipeline.Summary()
+    counter = progress.for_plan(plan, weights)
     bad: set[str] = set()
     for wave in waves(plan):
         todo: list[tuple[runs.Run, bool, str]] = []
@@ -78,12 +84,12 @@ def execute_waves(
                 if action == "fail":
                     bad.add(run.run_id)
             summary.steps.append(step)
-            pipeline._print(pipeline.format_step(step))
+            pipeline._print(counter.step(run.run_id, False) + " " + pipeline.format_step(step))
         if not todo:
             continue
         t0 = time.time()
-        results = _submit(todo, executor, workers, slurm or {}, folder)
-        for (run, resumed, why), (ok, reason, log) in zip(todo, results):
+        for i, (ok, reason, log) in _submit(todo, executor, workers, slurm or {}, folder):
+            run, resumed, why = todo[i]
             outcome = ("resumed" if resumed else "ran") if ok else "FAILED"
             # Runs of a wave overlap: report each run's own elapsed time from its DONE stamp.
             stamp = run.dir / runs.STAMP
@@ -94,17 +100,24 @@ def execute_waves(
             if not ok:
                 bad.add(run.run_id)
             summary.steps.append(step)
-            pipeline._print(pipeline.format_step(step))
+            pipeline._print(counter.step(run.run_id, True) + " " + pipeline.format_step(step))
     pipeline.report_failures(summary)
     return summary
 
 
-def _submit(todo, executor, workers, slurm, folder) -> list[tuple[bool, str, str | None]]:
+def _submit(todo, executor, workers, slurm, folder) -> Iterator[tuple[int, tuple]]:
+    """Execute a wave; yield ``(index in todo, (ok, reason, log))`` as each run finishes."""
     runs_ = [t[0] for t in todo]
     resumed = [t[1] for t in todo]
     if executor == "local-parallel":
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(_execute_one, runs_, resumed))
+            futures = {
+                pool.submit(_execute_one, r, res): i
+                for i, (r, res) in enumerate(zip(runs_, resumed))
+            }
+            for future in as_completed(futures):  # print each run when it ends
+                yield futures[future], future.result()
+        return
     import submitit
 
     folder = folder or paths.runs_root() / "_submitit"
@@ -124,31 +137,32 @@ def _submit(todo, executor, workers, slurm, folder) -> list[tuple[bool, str, str
     else:
         raise ValueError(f"unknown executor {executor!r}; allowed: local, local-parallel, slurm")
     jobs = ex.map_array(_execute_one, runs_, resumed)
-    out = []
-    for job in jobs:
+    for i, job in enumerate(jobs):
         try:
-            out.append(job.result())
+            yield i, job.result()
         except Exception as e:  # noqa: BLE001 - a crashed job is one failed run
-            out.append(
+            yield (
+                i,
                 (
                     False,
                     f"job {job.job_id} crashed: {str(e).splitlines()[-1:]}",
                     str(job.paths.stderr),
-                )
+                ),
             )
-    return out
 
 
 def run_profile(profile: params.Profile, plan: list[runs.Run], retry_failed: bool):
     """Dispatch a plan to the profile's executor."""
+    weights = {r.run_id: e["device_hours"] * 3600 for r, e in zip(plan, estimate(profile, plan))}
     if profile.compute.executor == "local":
-        return pipeline.execute(plan, retry_failed=retry_failed)
+        return pipeline.execute(plan, retry_failed=retry_failed, weights=weights)
     return execute_waves(
         plan,
         executor=profile.compute.executor,
         workers=profile.compute.workers,
         slurm=profile.compute.slurm,
         retry_failed=retry_failed,
+        weights=weights,
     )
 
 

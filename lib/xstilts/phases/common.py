@@ -106,3 +106,50 @@ def group_of(task: str) -> str:
         if task in tasks:
             return group
     return "intermediate"
+
+
+def plot_training(result, title: str = "dev score (selection on English)"):
+    """Loss against step and dev score against step, side by side; ``None`` if untrained.
+
+    Args:
+        result: A ``TrainResult`` (``loss_trace`` per step, ``dev_curves`` rows with
+            ``task``, ``lang``, ``step``, ``score``) or ``None`` (BUCC/Tatoeba).
+        title: Title of the dev panel.
+
+    Returns:
+        The matplotlib figure, or ``None``.
+    """
+    if result is None or not result.loss_trace:
+        return None
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    axes[0].plot(range(1, len(result.loss_trace) + 1), result.loss_trace, lw=0.8)
+    axes[0].set(title="training loss", xlabel="step", ylabel="loss")
+    for key in sorted({(c["task"], c["lang"]) for c in result.dev_curves}):
+        pts = [c for c in result.dev_curves if (c["task"], c["lang"]) == key]
+        axes[1].plot(
+            [c["step"] for c in pts], [c["score"] for c in pts], marker="o", label="/".join(key)
+        )
+    if result.best_step is not None:
+        axes[1].axvline(result.best_step, color="grey", ls=":", lw=1, label="selected")
+    axes[1].set(title=title, xlabel="step", ylabel="score")
+    if result.dev_curves:
+        axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def training_summary(result) -> dict:
+    """The few numbers of a training run a reader looks for first (empty if untrained)."""
+    if result is None:
+        return {}
+    return {
+        "status": result.status,
+        "steps": f"{result.steps} of {result.total_steps or result.steps}",
+        "selected step (English dev)": result.best_step,
+        "best English dev score": None if result.best_dev is None else round(result.best_dev, 2),
+        "final loss": round(result.loss_trace[-1], 4) if result.loss_trace else None,
+        "examples/s": round(result.examples_per_s, 1),
+        "training time (s)": round(result.wall_s, 1),
+    }

@@ -232,22 +232,8 @@ def evaluate(s: Setup, result: TrainResult, p: IntermediateRunParams) -> dict:
 
 
 def plot(result: TrainResult, evaluation: dict):
-    """Loss trace and dev curves."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
-    axes[0].plot(result.loss_trace, lw=0.8)
-    axes[0].set(title="training loss", xlabel="step", ylabel="loss")
-    for key in sorted({(c["task"], c["lang"]) for c in result.dev_curves}):
-        pts = [c for c in result.dev_curves if (c["task"], c["lang"]) == key]
-        axes[1].plot(
-            [c["step"] for c in pts], [c["score"] for c in pts], marker="o", label="/".join(key)
-        )
-    axes[1].set(title="dev score (selection on English)", xlabel="step")
-    if result.dev_curves:
-        axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    """Loss trace and dev curves (``common.plot_training``)."""
+    return common.plot_training(result)
 
 
 def write_results(s: Setup, result: TrainResult, evaluation: dict, p: IntermediateRunParams):

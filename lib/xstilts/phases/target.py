@@ -220,12 +220,23 @@ def evaluate(s: Setup, result: TrainResult | None, p: TargetRunParams) -> dict:
     }
 
 
-def show(evaluation: dict):
-    """A per-language bar chart and table."""
+def show(evaluation: dict, result: TrainResult | None = None):
+    """Summary table, training curves (trained tasks), per-language table and bar chart."""
     import matplotlib.pyplot as plt
     import pandas as pd
     from IPython.display import display
 
+    average = evaluation["average"].get("score")
+    summary = {
+        "zero-shot average": None if average is None else round(average, 2),
+        "languages": len(evaluation["per_language"]),
+        **common.training_summary(result),
+    }
+    display(pd.DataFrame({"value": summary}).astype(str))
+    curves = common.plot_training(result)
+    if curves is not None:  # shown here, above the table, not with the bars at the cell's end
+        display(curves)
+        plt.close(curves)
     table = pd.DataFrame({**evaluation["per_language"], **evaluation["real_test_sets"]}).T
     display(table.round(2))
     fig, ax = plt.subplots(figsize=(7, 2.8))
