@@ -67,6 +67,30 @@ def _pad(batch_ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.T
     return input_ids, mask
 
 
+# Model types whose position ids start after the padding index (RoBERTa's
+# ``create_position_ids_from_input_ids``): max_position_embeddings counts pad_token_id + 1
+# positions that no token can use (XLM-R: 514 positions, 512 usable tokens).
+_OFFSET_POSITION_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl")
+
+
+def model_max_length(model: torch.nn.Module) -> int:
+    """Longest input in tokens the encoder accepts (XTREME embeds at this length, 512).
+
+    Args:
+        model: A Hugging Face encoder with a ``config``.
+
+    Returns:
+        ``config.max_position_embeddings``, minus ``pad_token_id + 1`` for RoBERTa-style
+        position ids (XLM-R: 514 - 2 = 512; BERT/mBERT/e5: 512).
+
+    """
+    config = model.config
+    positions = int(config.max_position_embeddings)
+    if getattr(config, "model_type", "") in _OFFSET_POSITION_TYPES:
+        positions -= int(config.pad_token_id or 0) + 1
+    return positions
+
+
 def embed_sentences(
     model: torch.nn.Module,
     tokenizer: Callable,
