@@ -126,13 +126,38 @@ def embed_sentences(
         ValueError: If ``layer`` is outside the model's ``hidden_states``.
 
     """
+    return embed_sentences_layers(
+        model, tokenizer, sentences, [layer], batch_size, max_length, device
+    )[layer]
+
+
+def embed_sentences_layers(
+    model: torch.nn.Module,
+    tokenizer: Callable,
+    sentences: Sequence[str],
+    layers: Sequence[int],
+    batch_size: int = 64,
+    max_length: int = 128,
+    device: str | torch.device = "cpu",
+) -> dict[int, torch.Tensor]:
+    """Embed sentences at several layers with one forward pass per batch.
+
+    As ``embed_sentences`` (length-sorted batches, dynamic padding, masked mean), for each
+    index in ``layers``; used to score retrieval at every depth and choose one on dev.
+
+    Returns:
+        ``{layer: float32 tensor [len(sentences), hidden_size]}`` on the CPU.
+    """
+    layers = list(dict.fromkeys(layers))
     if not sentences:
-        return torch.empty((0, model.config.hidden_size), dtype=torch.float32)
+        return {k: torch.empty((0, model.config.hidden_size), dtype=torch.float32) for k in layers}
     ids = tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
     pad_id = getattr(tokenizer, "pad_token_id", None)
     pad_id = 0 if pad_id is None else pad_id
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    out = torch.empty((len(ids), model.config.hidden_size), dtype=torch.float32)
+    out = {
+        k: torch.empty((len(ids), model.config.hidden_size), dtype=torch.float32) for k in layers
+    }
     was_training = model.training
     model.eval()
     try:
@@ -141,24 +166,26 @@ def embed_sentences(
                 rows = order[start : start + batch_size]
                 input_ids, mask = _pad([ids[i] for i in rows], pad_id)
                 mask = mask.to(device)
-                hidden = _layer_output(model, input_ids.to(device), mask, layer)
-                out[rows] = mean_pool(hidden, mask).float().cpu()
+                states = _layer_outputs(model, input_ids.to(device), mask, layers)
+                for k, hidden in states.items():
+                    out[k][rows] = mean_pool(hidden, mask).float().cpu()
     finally:
         model.train(was_training)
     return out
 
 
-def _layer_output(
-    model: torch.nn.Module, input_ids: torch.Tensor, mask: torch.Tensor, layer: int
-) -> torch.Tensor:
+def _layer_outputs(
+    model: torch.nn.Module, input_ids: torch.Tensor, mask: torch.Tensor, layers: Sequence[int]
+) -> dict[int, torch.Tensor]:
     states = model(
         input_ids=input_ids, attention_mask=mask, output_hidden_states=True
     ).hidden_states
-    if not 0 <= layer < len(states):
-        raise ValueError(
-            f"layer {layer} out of range: the model has hidden_states[0..{len(states) - 1}]"
-        )
-    return states[layer]
+    for layer in layers:
+        if not 0 <= layer < len(states):
+            raise ValueError(
+                f"layer {layer} out of range: the model has hidden_states[0..{len(states) - 1}]"
+            )
+    return {layer: states[layer] for layer in layers}
 
 
 # --------------------------------------------------------------------------- search
