@@ -169,7 +169,10 @@ def _write_mini_dev_retrieval(p: DataRunParams, root: Path, task: str, lang: str
         store.write_split(root, task, "dev", lang, rows)
         store.write_gold(root, task, "dev", lang, gold)
         return 0
-    rows = parallel_text.tatoeba_dev_pairs(lang, n, test_size=n, seed=p.seed)
+    # A third of the test size: enough to rank the layers, and it keeps the embedding cost
+    # of every retrieval run (one per model, setting and mode) within the 2-core budget.
+    n_dev = max(20, n // 3)
+    rows = parallel_text.tatoeba_dev_pairs(lang, n_dev, test_size=n, seed=p.seed)
     bad = splits.leaking_ids({lang: rows}, units)
     store.write_split(root, task, "dev", lang, [r for r in rows if r["id"] not in bad])
     return len(bad)
