@@ -88,6 +88,31 @@ def _card_rows(cards: dict) -> list[dict]:
     return out
 
 
+def hygiene_rows(cards: dict) -> list[dict]:
+    """Split hygiene per task: held-out dev, test text skipped while generating, overlap left."""
+    out = []
+    for task, card in cards.items():
+        held = card.get("heldout_dev")
+        overlap = card.get("test_overlap", {})
+        skipped = card.get("skipped_as_test_text", {})
+        if not (held or overlap or skipped):
+            continue
+        out.append(
+            {
+                "dataset": task,
+                "held-out dev": (
+                    f"{held['n_dev']} of {held['n_dev'] + held['n_train']} English train rows "
+                    f"(seed {held['seed']})"
+                    if held
+                    else ""
+                ),
+                "items skipped as test text": ", ".join(f"{k}: {v}" for k, v in skipped.items()),
+                "rows containing test text": ", ".join(f"{k}: {v}" for k, v in overlap.items()),
+            }
+        )
+    return out
+
+
 def cards_html(summary: dict) -> str:
     """HTML tables: data cards (source, licence, real/generated) and per-file sizes."""
     cards = pd.DataFrame(_card_rows(summary["cards"]))
@@ -107,6 +132,11 @@ def cards_html(summary: dict) -> str:
         "<h3>Data cards</h3>"
         + cards.to_html(index=False, escape=True)
         + note
+        + "<h3>Split hygiene</h3><p>No training split may contain a test item's text (nor a "
+        "translation of one), and a dev split none of the tests it selects for; texts are "
+        "compared normalised (NFKC, case-folded, no punctuation). Generated items that do are "
+        "skipped; official splits are kept as published and the count is shown.</p>"
+        + pd.DataFrame(hygiene_rows(summary["cards"])).to_html(index=False, escape=True)
         + "<h3>Examples per file</h3>"
         + pivot.fillna(0).astype(int).to_html(escape=True)
         + "<h3>Label balance (first language of each split; real annotated sets apart)</h3>"

@@ -162,6 +162,63 @@ def _tagging(batch, idx, tok, spec, max_len, opts):
     return out
 
 
+def split_long_sentences(
+    rows: Sequence[Mapping], tokenizer, max_len: int
+) -> tuple[list[dict], list[int]]:
+    """Split tagging rows whose sub-tokens exceed ``max_len`` into consecutive pieces.
+
+    XTREME's ``utils_preprocess.py`` does this before tagging evaluation: words are added
+    to a piece while its sub-token count stays within ``max_len`` minus the special tokens;
+    the next word starts a new piece. Every word is then scored, instead of the words past
+    the truncation point getting a default tag. A single word longer than the budget forms
+    a piece of its own (its first sub-token, the one scored, survives truncation).
+
+    Args:
+        rows: Tagging rows (``tokens``, ``tags``).
+        tokenizer: The fast tokenizer ``featurize`` uses.
+        max_len: Maximum sequence length, special tokens included.
+
+    Returns:
+        ``(pieces, owners)``: rows of at most ``max_len`` tokens each, and for each piece
+        the index of the row it came from (pieces of one row are consecutive, in order).
+
+    """
+    budget = max(1, max_len - tokenizer.num_special_tokens_to_add())
+    pieces, owners = [], []
+    for i, row in enumerate(rows):
+        words = list(row["tokens"])
+        if not words:
+            pieces.append(dict(row))
+            owners.append(i)
+            continue
+        enc = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
+        counts = [0] * len(words)
+        for w in enc.word_ids():
+            if w is not None:
+                counts[w] += 1
+        start, used = 0, 0
+        for k, c in enumerate(counts + [None]):
+            if c is None or (used + c > budget and k > start):
+                tags = list(row["tags"][start:k]) if "tags" in row else None
+                piece = {**row, "tokens": words[start:k]}
+                if tags is not None:
+                    piece["tags"] = tags
+                pieces.append(piece)
+                owners.append(i)
+                start, used = k, 0
+            if c is not None:
+                used += c
+    return pieces, owners
+
+
+def join_pieces(piece_preds: Sequence[list], owners: Sequence[int], n_rows: int) -> list[list]:
+    """Concatenate per-piece tag predictions back into one list per original row."""
+    out: list[list] = [[] for _ in range(n_rows)]
+    for preds, owner in zip(piece_preds, owners):
+        out[owner].extend(preds)
+    return out
+
+
 def mask_tokens(ids, special, vocab_size, mask_id, rng, prob=0.15):
     """Apply BERT masking to one sequence.
 

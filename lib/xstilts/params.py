@@ -55,9 +55,10 @@ class ModelSpec:
     )
     label: str = _help("short label used in tables and plots", "")
     retrieval_layer: int = _help(
-        "hidden_states index for BUCC/Tatoeba embeddings: 0 = XTREME's relative depth "
-        "(block 14 of 24 for XLM-R Large), -1 = last layer (sentence-embedding models such "
-        "as e5 were trained on last-layer mean pooling), n > 0 = that index",
+        "hidden_states index for BUCC/Tatoeba embeddings: 0 = the reference table "
+        "(xtreme.REFERENCE_MODELS: block 8 of 12 for mBERT/XLM-R base, 14 of 24 for "
+        "XLM-R Large), -1 = last layer, -2 = chosen per run on the retrieval task's dev "
+        "split (held-out parallel text, never the test pairs), n > 0 = that index",
         0,
     )
 
@@ -345,9 +346,9 @@ def validate(p: Profile, src: str) -> Profile:
     for i, m in enumerate(p.models):
         if not m.name.strip():
             raise ParamsError(f"{src}: models[{i}].name is empty")
-        if m.retrieval_layer < -1:
+        if m.retrieval_layer < -2:
             raise ParamsError(
-                f"{src}: models[{i}].retrieval_layer must be -1, 0 or a positive index, "
+                f"{src}: models[{i}].retrieval_layer must be -2, -1, 0 or a positive index, "
                 f"got {m.retrieval_layer}"
             )
     _check_choice(p.data.source, DATA_SOURCES, "data.source", src)

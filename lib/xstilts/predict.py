@@ -23,7 +23,13 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from xstilts.features import TENSOR_COLUMNS, Collator, featurize
+from xstilts.features import (
+    TENSOR_COLUMNS,
+    Collator,
+    featurize,
+    join_pieces,
+    split_long_sentences,
+)
 from xstilts.xtreme import TaskSpec
 
 _LABEL_KEYS = ("labels", "start_positions", "end_positions")
@@ -164,6 +170,9 @@ def predict(
     rows = list(rows)
     if not rows:
         return []
+    n_rows, owners = len(rows), None
+    if task_spec.kind == "tagging":  # long sentences are scored in pieces (XTREME)
+        rows, owners = split_long_sentences(rows, tokenizer, max_seq_len or task_spec.max_seq_len)
     feats = featurize(
         rows, task_spec, tokenizer, max_seq_len, doc_stride=doc_stride, progress=False
     )
@@ -174,7 +183,8 @@ def predict(
         "max_answer_len": max_answer_len,
         "allow_null": task_spec.metric == "squad_v2" if allow_null is None else allow_null,
     }
-    return DECODERS[task_spec.kind](task_spec, rows, feats, outs, opts)
+    preds = DECODERS[task_spec.kind](task_spec, rows, feats, outs, opts)
+    return join_pieces(preds, owners, n_rows) if owners is not None else preds
 
 
 def references(task_spec: TaskSpec, rows: list[dict]) -> list:

@@ -67,6 +67,30 @@ def _pad(batch_ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.T
     return input_ids, mask
 
 
+# Model types whose position ids start after the padding index (RoBERTa's
+# ``create_position_ids_from_input_ids``): max_position_embeddings counts pad_token_id + 1
+# positions that no token can use (XLM-R: 514 positions, 512 usable tokens).
+_OFFSET_POSITION_TYPES = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl")
+
+
+def model_max_length(model: torch.nn.Module) -> int:
+    """Longest input in tokens the encoder accepts (XTREME embeds at this length, 512).
+
+    Args:
+        model: A Hugging Face encoder with a ``config``.
+
+    Returns:
+        ``config.max_position_embeddings``, minus ``pad_token_id + 1`` for RoBERTa-style
+        position ids (XLM-R: 514 - 2 = 512; BERT/mBERT/e5: 512).
+
+    """
+    config = model.config
+    positions = int(config.max_position_embeddings)
+    if getattr(config, "model_type", "") in _OFFSET_POSITION_TYPES:
+        positions -= int(config.pad_token_id or 0) + 1
+    return positions
+
+
 def embed_sentences(
     model: torch.nn.Module,
     tokenizer: Callable,
@@ -102,13 +126,38 @@ def embed_sentences(
         ValueError: If ``layer`` is outside the model's ``hidden_states``.
 
     """
+    return embed_sentences_layers(
+        model, tokenizer, sentences, [layer], batch_size, max_length, device
+    )[layer]
+
+
+def embed_sentences_layers(
+    model: torch.nn.Module,
+    tokenizer: Callable,
+    sentences: Sequence[str],
+    layers: Sequence[int],
+    batch_size: int = 64,
+    max_length: int = 128,
+    device: str | torch.device = "cpu",
+) -> dict[int, torch.Tensor]:
+    """Embed sentences at several layers with one forward pass per batch.
+
+    As ``embed_sentences`` (length-sorted batches, dynamic padding, masked mean), for each
+    index in ``layers``; used to score retrieval at every depth and choose one on dev.
+
+    Returns:
+        ``{layer: float32 tensor [len(sentences), hidden_size]}`` on the CPU.
+    """
+    layers = list(dict.fromkeys(layers))
     if not sentences:
-        return torch.empty((0, model.config.hidden_size), dtype=torch.float32)
+        return {k: torch.empty((0, model.config.hidden_size), dtype=torch.float32) for k in layers}
     ids = tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
     pad_id = getattr(tokenizer, "pad_token_id", None)
     pad_id = 0 if pad_id is None else pad_id
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    out = torch.empty((len(ids), model.config.hidden_size), dtype=torch.float32)
+    out = {
+        k: torch.empty((len(ids), model.config.hidden_size), dtype=torch.float32) for k in layers
+    }
     was_training = model.training
     model.eval()
     try:
@@ -117,24 +166,26 @@ def embed_sentences(
                 rows = order[start : start + batch_size]
                 input_ids, mask = _pad([ids[i] for i in rows], pad_id)
                 mask = mask.to(device)
-                hidden = _layer_output(model, input_ids.to(device), mask, layer)
-                out[rows] = mean_pool(hidden, mask).float().cpu()
+                states = _layer_outputs(model, input_ids.to(device), mask, layers)
+                for k, hidden in states.items():
+                    out[k][rows] = mean_pool(hidden, mask).float().cpu()
     finally:
         model.train(was_training)
     return out
 
 
-def _layer_output(
-    model: torch.nn.Module, input_ids: torch.Tensor, mask: torch.Tensor, layer: int
-) -> torch.Tensor:
+def _layer_outputs(
+    model: torch.nn.Module, input_ids: torch.Tensor, mask: torch.Tensor, layers: Sequence[int]
+) -> dict[int, torch.Tensor]:
     states = model(
         input_ids=input_ids, attention_mask=mask, output_hidden_states=True
     ).hidden_states
-    if not 0 <= layer < len(states):
-        raise ValueError(
-            f"layer {layer} out of range: the model has hidden_states[0..{len(states) - 1}]"
-        )
-    return states[layer]
+    for layer in layers:
+        if not 0 <= layer < len(states):
+            raise ValueError(
+                f"layer {layer} out of range: the model has hidden_states[0..{len(states) - 1}]"
+            )
+    return {layer: states[layer] for layer in layers}
 
 
 # --------------------------------------------------------------------------- search

@@ -58,7 +58,7 @@ class TargetRunParams:
     setting: str = "none"
     mode: str = "english"
     task: str = ""  # XTREME target task
-    retrieval_layer: int = 0  # BUCC/Tatoeba layer: 0 = XTREME relative depth, -1 = last
+    retrieval_layer: int = 0  # BUCC/Tatoeba layer: 0 reference table, -1 last, -2 on dev
     languages: list = field(default_factory=list)  # evaluation languages
     seed: int = 0
     train: dict = field(default_factory=dict)

@@ -309,6 +309,31 @@ TARGET_TRAIN_TASKS: dict[str, TaskSpec] = {
     "tydiqa": TARGET_TASKS["tydiqa"],
 }
 
+# Checkpoint selection of phase (iii) happens on the English dev split of this task (jiant
+# and XTREME select on English dev). XQuAD has no dev split and XQuAD/MLQA are trained on
+# SQuAD v1.1, so both select on SQuAD v1.1 dev. TyDiQA-GoldP's labelled dev set is what
+# XTREME reports as its test set, so TyDiQA selects on a held-out part of its English train.
+SELECTION_TASK: dict[str, str] = {
+    "xnli": "xnli",
+    "pawsx": "pawsx",
+    "udpos": "udpos",
+    "panx": "panx",
+    "xquad": "squad_v1",
+    "mlqa": "squad_v1",
+    "tydiqa": "tydiqa",
+}
+# Languages with a dev split of the target task itself, where not all of them have one.
+DEV_LANGUAGES: dict[str, tuple[str, ...]] = {"xquad": (), "tydiqa": ("en",)}
+# task -> fraction of its English train split held out (seeded) as its English dev split.
+HELDOUT_DEV: dict[str, float] = {"tydiqa": 0.1}
+
+
+def has_dev(task_name: str, lang: str) -> bool:
+    """Whether target task ``task_name`` has its own dev split in ``lang``."""
+    allowed = DEV_LANGUAGES.get(task_name)
+    return allowed is None or lang in allowed
+
+
 TASKS: dict[str, TaskSpec] = {**INTERMEDIATE_TASKS, **AUXILIARY_TASKS, **TARGET_TASKS}
 
 TASK_GROUPS: dict[str, tuple[str, ...]] = {
@@ -344,19 +369,32 @@ REFERENCE_MODELS: dict[str, dict] = {
 }
 
 
-def retrieval_layer(num_layers: int) -> int:
+def retrieval_layer(num_layers: int, model_name: str | None = None) -> int:
     """Return the ``hidden_states`` index used for BUCC/Tatoeba embeddings.
 
-    XLM-R Large (24 blocks) uses index 14 (jiant ``retrieval_layer=14``), i.e. a point
-    7/12 of the way up the stack; other depths use the same relative depth, rounded.
+    ``hidden_states[0]`` is the embedding output and ``hidden_states[k]`` the output of
+    block k, so index 8 is block 8 of 12. A reference encoder (``REFERENCE_MODELS``, by
+    name or by a path ending in its name) gets its table entry: block 8 of 12 for mBERT
+    and XLM-R base, block 14 of 24 for XLM-R Large (jiant ``retrieval_layer=14``). Any
+    other encoder with the depth of a reference model gets that model's layer; other
+    depths get XLM-R Large's relative depth (14/24), rounded.
 
     Args:
         num_layers: Number of transformer blocks of the encoder.
+        model_name: Hub name or local path of the encoder, if known.
 
     Returns:
         Index into ``output.hidden_states`` (0 is the embedding output).
 
     """
+    if model_name:
+        base = str(model_name).rstrip("/").rsplit("/", 1)[-1]
+        for name, ref in REFERENCE_MODELS.items():
+            if base == name.rsplit("/", 1)[-1] and ref["layers"] == num_layers:
+                return ref["retrieval_layer"]
+    by_depth = {ref["layers"]: ref["retrieval_layer"] for ref in REFERENCE_MODELS.values()}
+    if num_layers in by_depth:
+        return by_depth[num_layers]
     return max(1, min(num_layers, round(num_layers * 14 / 24)))
 
 

@@ -212,3 +212,44 @@ def test_featurize_cache_reuses_file(tok, tmp_path):
     featurize(rows, spec, tok, 16, cache_dir=tmp_path, progress=False)
     assert len(list(tmp_path.glob("*.arrow"))) == 2
     assert torch.is_tensor(Collator(1)(b[:])["input_ids"])
+
+
+# --------------------------------------------------------------------------- protocol (issue 14)
+
+
+def test_long_tagging_sentences_are_split_into_pieces_that_fit(tok):
+    from xstilts.features import join_pieces, split_long_sentences
+
+    words = [f"w{i}" for i in range(40)]
+    rows = [{"id": "a", "lang": "en", "tokens": words, "tags": ["O"] * 40},
+            {"id": "b", "lang": "en", "tokens": ["short"], "tags": ["O"]}]  # fmt: skip
+    pieces, owners = split_long_sentences(rows, tok, 16)
+    assert owners[-1] == 1 and owners.count(0) > 1
+    assert [w for pc, o in zip(pieces, owners) if o == 0 for w in pc["tokens"]] == words
+    budget = 16 - tok.num_special_tokens_to_add()
+    for pc in pieces:
+        n = len(tok(pc["tokens"], is_split_into_words=True, add_special_tokens=False)["input_ids"])
+        assert n <= budget
+    assert join_pieces([pc["tokens"] for pc in pieces], owners, 2) == [words, ["short"]]
+
+
+def test_tagging_prediction_scores_every_word_of_a_long_sentence():
+    from xstilts.bench_training import tiny_model_factory
+    from xstilts.heads import MultiTaskModel
+    from xstilts.predict import predict
+    from xstilts.xtreme import PANX_TAGS
+
+    torch.manual_seed(0)
+    encoder, tk = tiny_model_factory()
+    spec = TaskSpec("panx", "tagging", "target", "seqeval_f1", labels=PANX_TAGS)
+    model = MultiTaskModel(encoder, {"panx": spec}, tokenizer=tk)
+    head = model.heads["panx"].out
+    with torch.no_grad():  # a head that tags every scored word B-PER
+        head.weight.zero_()
+        head.bias.fill_(-10.0)
+        head.bias[PANX_TAGS.index("B-PER")] = 10.0
+    words = [f"w{i}" for i in range(60)]
+    row = {"id": "x", "lang": "en", "tokens": words, "tags": ["O"] * 60}
+    (pred,) = predict(model, spec, [row], tk, max_seq_len=16)
+    # Before: words past the 16-token truncation got the default "O".
+    assert pred == ["B-PER"] * 60

@@ -47,7 +47,7 @@ CASES = [
     ("squad_v2", "train", "en", 2),
     ("xquad", "test", "zh", 2),
     ("mlqa", "dev", "de", 1),
-    ("tydiqa", "dev", "ar", 1),
+    ("tydiqa", "test", "ar", 1),
     ("tydiqa", "train", "en", 1),
     ("bucc2018", "dev", "de", 6),
     ("tatoeba", "test", "ja", 3),
@@ -167,7 +167,7 @@ def test_mlqa_keeps_question_language_and_tydiqa_splits_by_id():
     assert cross["question"] == "When was Cologne Cathedral completed?"
     assert cross["answers"] == {"text": ["1880"], "answer_start": [21]}
     assert [r["id"] for r in load("tydiqa", "train", "sw", ROOT)] == ["swahili-987654321-0"]
-    assert load("tydiqa", "dev", "ar", ROOT)[0]["answers"]["text"] == ["القاهرة"]
+    assert load("tydiqa", "test", "ar", ROOT)[0]["answers"]["text"] == ["القاهرة"]
 
 
 def test_bucc_and_tatoeba():
@@ -478,3 +478,36 @@ def test_materialize_mlm_streams_in_bounded_memory(tmp_path):
     again = mlm_corpus.materialize_mlm(root, ["en", "sw"], 200, tmp_path / "again", seed=3)
     assert again == card
     assert io.read_jsonl(tmp_path / "again" / "mlm" / "train" / "en.jsonl") == en
+
+
+# --------------------------------------------------------------------------- protocol (issue 14)
+
+
+@pytest.mark.parametrize("task", ["xquad", "tatoeba", "tydiqa"])
+def test_evaluation_only_sets_have_no_dev_split(task):
+    # Dev and test must never read the same files: selection would then see the test set.
+    with pytest.raises(DataSourceError, match="no 'dev' split"):
+        load(task, "dev", "en", ROOT)
+
+
+def _nli_jsonl(path, prefix, n, key="uid"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {key: f"{prefix}{i}", "context": f"{prefix} premise {i}.", "hypothesis": "h.",
+         "sentence1": f"{prefix} premise {i}.", "sentence2": "h.", "label": "e",
+         "gold_label": "entailment", "pairID": f"{prefix}{i}"}
+        for i in range(n)
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_anli_plus_dev_subset_draws_from_every_source(tmp_path):
+    for r in (1, 2, 3):
+        _nli_jsonl(tmp_path / f"anli/anli_v1.0/R{r}/dev.jsonl", f"r{r}-", 4)
+    _nli_jsonl(tmp_path / "mnli/multinli_1.0_dev_matched.jsonl", "m", 4, key="pairID")
+    _nli_jsonl(tmp_path / "snli/snli_1.0_dev.jsonl", "s", 4, key="pairID")
+    rows = load("anli", "dev", "en", tmp_path)
+    assert len(rows) == 20
+    # The trainer early-stops on the first dev_subset rows: they must span all 5 sources.
+    assert {r["id"].split(":")[0] for r in rows[:5]} == {"0", "1", "2", "3", "4"}
+    assert loaders.interleave_parts([1, 2, 3, 4, 5], [3, 5]) == [1, 4, 2, 5, 3]

@@ -268,3 +268,53 @@ def test_benchmark_reports_both_methods():
     out = retrieval.benchmark(n=300, d=16, k=4, chunk_size=64)
     assert out["agree"] == 1.0
     assert out["ratio"] > 0 and math.isfinite(out["chunked_sentences_per_s"])
+
+
+# --------------------------------------------------------------------------- protocol (issue 14)
+
+
+def test_model_max_length_is_the_position_table_minus_the_roberta_offset():
+    from transformers import BertConfig, XLMRobertaConfig
+
+    class M:
+        def __init__(self, config):
+            self.config = config
+
+    # XLM-R: 514 positions, position ids start at pad_token_id + 1 = 2 -> 512 tokens.
+    xlmr = XLMRobertaConfig(max_position_embeddings=514, pad_token_id=1)
+    assert retrieval.model_max_length(M(xlmr)) == 512
+    assert retrieval.model_max_length(M(BertConfig(max_position_embeddings=512))) == 512
+    model, tok = _xlmr()  # 64 positions, pad 1 -> 62 usable
+    assert retrieval.model_max_length(model) == 62
+    long = ["x" * 200]
+    emb = retrieval.embed_sentences(model, tok, long, 1, max_length=62)  # no index error
+    assert emb.shape == (1, 16)
+
+
+@pytest.mark.parametrize(
+    ("name", "layers", "index"),
+    [
+        ("bert-base-multilingual-cased", 12, 8),
+        ("xlm-roberta-base", 12, 8),
+        ("/cache/models/xlm-roberta-large", 24, 14),
+        ("some-12-layer-model", 12, 8),
+        (None, 24, 14),
+        (None, 3, 2),
+    ],
+)
+def test_retrieval_layer_from_the_reference_table(name, layers, index):
+    from xstilts import xtreme
+
+    assert xtreme.retrieval_layer(layers, name) == index
+
+
+def test_hidden_states_index_k_is_the_output_of_block_k():
+    # The convention behind "block 8 of 12 = hidden_states[8]": index 0 is the embeddings.
+    model, _ = _bert()
+    seen = []
+    model.encoder.layer[0].register_forward_hook(lambda m, i, o: seen.append(o[0]))
+    ids = torch.tensor([[2, 10, 11, 3]])
+    with torch.no_grad():
+        states = model(input_ids=ids, output_hidden_states=True).hidden_states
+    assert len(states) == 3
+    assert torch.allclose(states[1], seen[0])

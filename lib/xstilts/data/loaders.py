@@ -230,8 +230,9 @@ LAYOUTS: dict[str, tuple[str, dict[str, list[list[Cand]]]]] = {
                     "{lang}/test_2k.tsv")]}),
     "udpos": ("udpos", {s: [_UD] for s in _XT_SPLIT}),
     "panx": ("panx", {s: [_PANX] for s in _XT_SPLIT}),
-    # XQuAD and Tatoeba have one evaluation set: dev and test read the same files.
-    "xquad": ("xquad", {s: [_c("squad_json", "xquad.{lang}.json")] for s in ("dev", "test")}),
+    # XQuAD and Tatoeba have one evaluation set, the test split; there is no dev split to
+    # select on (XQuAD selects on SQuAD v1.1 dev: xtreme.SELECTION_TASK).
+    "xquad": ("xquad", {"test": [_c("squad_json", "xquad.{lang}.json")]}),
     "mlqa": ("mlqa", {s: [_c("squad_json", f"MLQA_V1/{s}/" + _MLQA, f"{s}/" + _MLQA, _MLQA)]
                       for s in ("dev", "test")}),
     "tydiqa": ("tydiqa", {
@@ -239,12 +240,13 @@ LAYOUTS: dict[str, tuple[str, dict[str, list[list[Cand]]]]] = {
                      "tydiqa.goldp.{lang}.train.json", _TT_QA.format("tydiqa"))
                   + _c("tydiqa_json", "tydiqa-goldp-v1.1-train.json",
                        "tydiqa-goldp-v1.1-train/tydiqa-goldp-v1.1-train.json", all_langs=True)],
-        # TyDiQA-GoldP has no labelled test set; XTREME evaluates on dev.
-        **{s: [_c("squad_json", "tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{lname}.json",
-                  "tydiqa-goldp-dev-{lname}.json", "tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json",
-                  "tydiqa.goldp.{lang}.dev.json")] for s in ("dev", "test")}}),
+        # TyDiQA-GoldP has no labelled test set; XTREME reports its dev set as test. Our dev
+        # split is a seeded held-out part of the English train (xtreme.HELDOUT_DEV).
+        "test": [_c("squad_json", "tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-{lname}.json",
+                    "tydiqa-goldp-dev-{lname}.json", "tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json",
+                    "tydiqa.goldp.{lang}.dev.json")]}),
     "bucc2018": ("bucc2018", {s: [_c("bucc", *stems)] for s, stems in _BUCC_STEMS.items()}),
-    "tatoeba": ("tatoeba", {s: [_TATOEBA] for s in ("dev", "test")}),
+    "tatoeba": ("tatoeba", {"test": [_TATOEBA]}),
     "squad_v1": ("squad", {
         "train": [_c("squad_json", "train-v1.1.json", _TT_QA.format("squad"))],
         "dev": [_c("squad_json", "dev-v1.1.json")]}),
@@ -403,7 +405,7 @@ def _read_local(task: str, split: str, lang: str, root: Path, qlang: str):
         raise DataSourceError(
             f"{task} has no {split!r} split in its official release (has: {', '.join(splits)})"
         )
-    rows, gold = [], None
+    rows, gold, parts = [], None, []
     if root.is_file():  # a single file given directly: read it with the first format that fits
         fits = [f for f, p, _ in splits[split][0] if Path(p).suffix == root.suffix]
         fmt = fits[0] if fits else splits[split][0][0][0]
@@ -425,7 +427,31 @@ def _read_local(task: str, split: str, lang: str, root: Path, qlang: str):
         if task == "mlqa":
             for r in rows:
                 r["question_lang"] = qlang
+        parts.append(len(rows))
+    if len(parts) > 1 and split != "train":
+        rows = interleave_parts(rows, parts)
     return rows, gold
+
+
+def interleave_parts(rows: list[dict], ends: list[int]) -> list[dict]:
+    """Interleave the rows of concatenated sources round-robin (first of each, second ...).
+
+    The trainer early-stops on the first ``dev_subset`` dev rows; for ANLI+ (ANLI R1-R3 +
+    MNLI + SNLI) concatenation would make that subset ANLI round 1 only. Round-robin keeps
+    the order deterministic and draws the subset from every source alike.
+
+    Args:
+        rows: Rows of all sources, concatenated.
+        ends: Cumulative row count after each source.
+
+    Returns:
+        The same rows, reordered.
+
+    """
+    starts = [0, *ends[:-1]]
+    sources = [rows[a:b] for a, b in zip(starts, ends)]
+    longest = max((len(src) for src in sources), default=0)
+    return [src[i] for i in range(longest) for src in sources if i < len(src)]
 
 
 # --- hub route ----------------------------------------------------------------------------------
@@ -479,17 +505,17 @@ HUB: dict[str, dict] = {
     "panx": {"name": "google/xtreme", "config": lambda lang, q: f"PAN-X.{lang}",
              "convert": _tag_hub("ner_tags")},
     "xquad": {"name": "google/xtreme", "config": lambda lang, q: f"XQuAD.{lang}",
-              "splits": {"dev": "validation", "test": "validation"}, "convert": _squad_hub},
+              "splits": {"test": "validation"}, "convert": _squad_hub},
     "mlqa": {"name": "google/xtreme", "config": lambda lang, q: f"MLQA.{lang}.{q}",
              "convert": lambda r, lang, i: _squad_hub(r, lang, i)},
     "tydiqa": {"name": "google/xtreme", "config": lambda lang, q: "tydiqa",
-               "splits": {"train": "train", "dev": "validation", "test": "validation"},
+               "splits": {"train": "train", "test": "validation"},
                "filter": lambda r, lang: r["id"].split("-")[0] == LANG_NAMES[lang].lower(),
                "convert": _squad_hub},
     "bucc2018": {"name": "google/xtreme", "config": lambda lang, q: f"bucc18.{lang}",
                  "convert": None},
     "tatoeba": {"name": "google/xtreme", "config": lambda lang, q: f"tatoeba.{TATOEBA_LANG3[lang]}",
-                "splits": {"dev": "validation", "test": "validation"}, "convert": _pair_hub},
+                "splits": {"test": "validation"}, "convert": _pair_hub},
     "mnli": {"name": "nyu-mll/glue", "config": lambda lang, q: "mnli",
              "splits": {"train": "train", "dev": "validation_matched"},
              "convert": lambda r, lang, i: F.nli_row(r, lang, str(i))},
@@ -577,8 +603,13 @@ def _read_hub(task: str, split: str, lang: str, qlang: str, name: str | None):
         config = explicit_config or (
             spec["config"](lang, qlang) if name == spec["name"] and "config" in spec else None
         )
+        if "splits" in spec and split not in spec["splits"]:
+            raise DataSourceError(
+                f"{task} has no {split!r} split in its official release "
+                f"(has: {', '.join(spec['splits'])})"
+            )
         jobs = [(name, config, spec.get("splits", HF_SPLITS).get(split, split))]
-    rows, gold = [], None
+    rows, gold, parts = [], None, []
     for k, (nm, cfg, hf_split) in enumerate(jobs):
         ds = _hub_load(task, split, lang, qlang, nm, cfg, hf_split)
         names = _class_names(ds)
@@ -596,6 +627,9 @@ def _read_hub(task: str, split: str, lang: str, qlang: str, name: str | None):
             if row is not None:
                 row["id"] = f"{k}:{row['id']}" if len(jobs) > 1 else row["id"]
                 rows.append(row)
+        parts.append(len(rows))
+    if len(jobs) > 1 and split != "train":
+        rows = interleave_parts(rows, parts)
     if task == "bucc2018":
         rows.sort(key=lambda r: r["side"] != "src")
     if task == "mlqa":

@@ -324,6 +324,30 @@ def tatoeba_pairs(
     ]
 
 
+def tatoeba_dev_pairs(
+    lang: str, n: int, test_size: int, seed: int = 0, sources: tuple[str, ...] = DEFAULT_SOURCES
+) -> list[dict]:
+    """Return up to ``n`` aligned pairs disjoint from ``tatoeba_pairs(lang, test_size, seed)``.
+
+    The dev pairs are the next ``n`` pairs of the same seeded order after the test pairs,
+    so the test set is unchanged by adding a dev split. Used to choose the retrieval
+    read-out layer on held-out parallel text, never on the test pairs.
+
+    Raises:
+        ValueError: Fewer than 20 pairs are left after the test pairs.
+    """
+    pairs = aligned_pairs(lang, tuple(sources))
+    chosen = _shuffled(pairs, seed, f"tatoeba:{lang}")[test_size : test_size + n]
+    if len(chosen) < 20:
+        raise ValueError(
+            f"tatoeba {lang}: only {len(chosen)} pairs left for dev after {test_size} test pairs"
+        )
+    return [
+        {"id": f"{lang}-dev-{i:06d}", "lang": lang, "src": p["xx"], "trg": p["en"]}
+        for i, p in enumerate(chosen)
+    ]
+
+
 def bucc_split(
     lang: str,
     split: str,

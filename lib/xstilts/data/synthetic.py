@@ -21,7 +21,9 @@ Limits (reports must say the data are synthetic): a small closed vocabulary (~15
 and ~20 sentence frames, so models can reach ceiling; the translations are simple but not
 native quality (e.g. Spanish "ser" for states, approximate Arabic case endings); colours
 combine freely with objects ("blue apples"); items of
-different splits have different ids but, in such a small space, can coincide in content;
+different splits have different ids but, in such a small space, can coincide in content
+(the data phase skips training and dev items that contain a test item's text,
+``data.splits``);
 CCG supertags are a simplified CCGbank-style scheme for English only.
 
 Example::
@@ -704,6 +706,16 @@ def generate(task: str, split: str, lang: str, n: int, seed: int = 0) -> list[di
     return [_row(task, split, seed, i, lang) for i in range(n)]
 
 
+def generate_at(task: str, split: str, lang: str, indices, seed: int = 0) -> list[dict]:
+    """Generate the rows of the given item indices (as ``generate``, which uses ``range(n)``).
+
+    The data phase skips items whose text occurs in a test set (``data.splits``); the
+    kept items keep their index in the id, so ``translate_rows`` still finds them.
+    """
+    _check(task, split, lang, 0)
+    return [_row(task, split, seed, i, lang) for i in indices]
+
+
 def translate_rows(rows: list[dict], lang: str) -> list[dict]:
     """Render the items behind generated rows in another language (machine-translation stand-in).
 
@@ -743,7 +755,8 @@ def card(task: str) -> dict:
         "scripts": {lang: SCRIPTS[lang] for lang in _card_langs(task)},
         "description": _DESCRIPTIONS[task],
         "parallel": "dev/test items are identical across languages (same ids and labels); "
-        "non-English train rows are renderings of the English train items (translated=true)",
+        "non-English train rows are oracle translations (generated from the same lexicon) "
+        "of the English train items (translated=true), not machine translations",
     }
 
 

@@ -302,7 +302,7 @@ def model_info(name_or_path: str, num_layers: int | None = None) -> dict:
         "num_layers": int(config.num_hidden_layers),
         "hidden_size": int(config.hidden_size),
         "parameters": count_parameters(skeleton),
-        "retrieval_layer": xtreme.retrieval_layer(int(config.num_hidden_layers)),
+        "retrieval_layer": xtreme.retrieval_layer(int(config.num_hidden_layers), str(name_or_path)),
     }
 
 

@@ -11,6 +11,9 @@ The bundle (``<run_dir>/bundle/``) is the only input of the HTML index and the p
     scale_summary.csv   gap (multilingual − English-only, and English-only − none) per scale
     scale_group.csv     the same per task family; scale_language.csv per language
     scale_trend.csv     slope of the gap against log10(parameters)
+    retrieval_layers.csv  retrieval score at every layer per run (dev and test, chosen layer)
+    readout_depth.csv   per trained run: retrieval loss, loss at the untrained layer, and the
+                        part re-choosing the layer on dev recovers (``xstilts.readout_depth``)
     costs.csv           wall time and device-hours per run
     runs.csv            every run with its HTML report
     published_v1.csv    the paper's v1 Table 2 (absolute), for side-by-side tables
@@ -255,6 +258,12 @@ def analyse(scores: pd.DataFrame, p: AnalysisRunParams) -> Bundle:
     real = collect_real(p)
     if len(real):
         tables["real_test_sets"] = real
+    from xstilts import readout_depth
+
+    layers = readout_depth.layer_table(p.target_dirs)
+    if len(layers):  # retrieval at every layer, and the part of the loss due to read-out depth
+        tables["retrieval_layers"] = layers
+        tables["readout_depth"] = readout_depth.depth_effect(layers)
     tables["costs"] = pd.DataFrame(_cost_rows(p))
     tables["runs"] = pd.DataFrame(_run_links(p))
     return Bundle(out, tables, claim_results, claims.check_references(), provenance(p))

@@ -2,10 +2,11 @@
 
 Trained targets (XNLI, PAWS-X, POS, NER, XQuAD, MLQA, TyDiQA) fine-tune the phase-(ii)
 encoder (or the pretrained one for setting ``none``) on English training data with a
-freshly initialised head (paper A.2), select the checkpoint on the English dev subset,
+freshly initialised head (paper A.2), select the checkpoint on English dev (``xtreme.SELECTION_TASK``),
 and score every language's test split zero-shot. BUCC and Tatoeba have no training data:
 they embed sentences with the phase-(ii) encoder directly (mean-pooled hidden states of
-the retrieval layer, ``xtreme.retrieval_layer``).
+the retrieval layer, at the model's maximum length); the layer comes from the reference
+table (``xtreme.retrieval_layer``) or is chosen per run on the retrieval dev split.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Setup:
     model: MultiTaskModel | None = None
     train_rows: list = field(default_factory=list)
     dev_sets: dict = field(default_factory=dict)
+    report_dev: dict = field(default_factory=dict)
     layer: int = 0
 
 
@@ -72,17 +74,30 @@ def setup(p: TargetRunParams) -> Setup:
         root = store.dataset_dir(p.data_dir)
         s.train_rows = store.read_split(root, spec.train_task, "train", "en")
         s.spec = with_labels(spec, s.train_rows)
-        # Real annotated test sets (mini) have no dev split: nothing is tuned on them.
-        s.dev_sets = {
-            p.task: {
-                lang: store.read_split(root, p.task, "dev", lang)
-                for lang in p.languages
-                if store.split_path(root, p.task, "dev", lang).exists()
-            }
-        }
+        # Checkpoints are selected on English dev only (jiant/XTREME): the task's own dev
+        # split, SQuAD v1.1 dev for XQuAD/MLQA, a held-out part of train for TyDiQA.
+        selection = xtreme.SELECTION_TASK[p.task]
+        s.dev_sets = {p.task: {"en": store.read_split(root, selection, "dev", "en")}}
+        s.report_dev = dev_sets_for_report(root, p, selection)
         # Heads seeded by the run's seed: the same run gives the same result in any process.
         s.model = MultiTaskModel(encoder, {p.task: s.spec}, tokenizer=tokenizer, seed=p.seed)
     return s
+
+
+def dev_sets_for_report(root: Path, p: TargetRunParams, selection: str) -> dict:
+    """``{lang: (source, rows)}``: the dev split scored beside each language's test split.
+
+    English always (the task's own English dev, else the selection set: SQuAD v1.1 dev
+    for XQuAD); other languages where the task has a dev split. Real annotated test sets
+    (mini) have none: nothing is tuned on them.
+    """
+    out = {}
+    for lang in p.languages:
+        if xtreme.has_dev(p.task, lang) and store.split_path(root, p.task, "dev", lang).exists():
+            out[lang] = (f"{p.task}/dev", store.read_split(root, p.task, "dev", lang))
+    if "en" not in out:
+        out["en"] = (f"{selection}/dev", store.read_split(root, selection, "dev", "en"))
+    return out
 
 
 def describe(s: Setup) -> None:
@@ -115,108 +130,192 @@ def run(s: Setup, p: TargetRunParams) -> TrainResult | None:
     return result
 
 
-def _retrieval_layer(s: Setup) -> int:
-    """The profile's layer choice resolved to a ``hidden_states`` index."""
+LAYER_FROM_DEV = -2  # ModelSpec.retrieval_layer: choose the read-out layer on dev
+
+
+def _layer_rule(s: Setup, p: TargetRunParams) -> tuple[str, list[int]]:
+    """The profile's layer setting as (rule, candidate ``hidden_states`` indices)."""
     n = s.encoder.config.num_hidden_layers
-    return {0: xtreme.retrieval_layer(n), -1: n}.get(s.layer, s.layer)
+    if s.layer == LAYER_FROM_DEV:
+        return "chosen on dev", list(range(1, n + 1))
+    rules = {0: ("reference table", xtreme.retrieval_layer(n, p.model)), -1: ("last", n)}
+    rule, layer = rules.get(s.layer, ("fixed", s.layer))
+    return rule, [layer]
+
+
+def _choose(rule: str, candidates: list[int], dev_mean: dict[int, float | None]) -> int:
+    """Best candidate by mean dev score (ties: the shallower layer); fixed rules keep theirs."""
+    if rule != "chosen on dev":
+        return candidates[0]
+    scored = [k for k in candidates if dev_mean.get(k) is not None]
+    if not scored:
+        raise ValueError("retrieval_layer -2 needs a dev split of the retrieval task; none found")
+    return max(scored, key=lambda k: (dev_mean[k], -k))
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _embed(s: Setup, texts: list[str], layers) -> dict:
+    return retrieval.embed_sentences_layers(
+        s.encoder,
+        s.tokenizer,
+        texts,
+        layers,
+        max_length=retrieval.model_max_length(s.encoder),  # XTREME embeds at 512, not 128
+        device=s.device,
+    )
+
+
+def _tatoeba_split(s: Setup, root: Path, split: str, lang: str, layers) -> dict | None:
+    if split == "dev" and not store.split_path(root, "tatoeba", split, lang).exists():
+        return None  # the official Tatoeba has no dev split
+    rows = store.read_split(root, "tatoeba", split, lang)
+    emb = [_embed(s, [r[side] for r in rows], layers) for side in ("src", "trg")]
+    return {k: retrieval.tatoeba_accuracy(emb[0][k], emb[1][k]) for k in layers} | {"n": len(rows)}
 
 
 def evaluate_tatoeba(s: Setup, p: TargetRunParams) -> dict:
-    """Tatoeba accuracy per language (English queries retrieve the nearest foreign sentence)."""
-    root, layer, out = store.dataset_dir(p.data_dir), _retrieval_layer(s), {}
-    for lang in p.languages:
-        rows = store.read_split(root, "tatoeba", "test", lang)
-        emb = [
-            retrieval.embed_sentences(
-                s.encoder,
-                s.tokenizer,
-                [r[side] for r in rows],
-                layer,
-                max_length=p.train["max_seq_len"],
-                device=s.device,
-            )
-            for side in ("src", "trg")
-        ]
-        out[lang] = {"score": retrieval.tatoeba_accuracy(*emb), "n": len(rows)}
-    return out
+    """Tatoeba accuracy per language at the read-out layer, and at every layer.
+
+    English queries retrieve the nearest foreign sentence. One forward pass gives every
+    layer, so the accuracy of each ``hidden_states`` index is recorded (``per_layer``) for
+    the read-out-depth analysis; the layer itself comes from the profile's rule.
+    """
+    root = store.dataset_dir(p.data_dir)
+    rule, candidates = _layer_rule(s, p)
+    layers = list(range(s.encoder.config.num_hidden_layers + 1))
+    test = {lang: _tatoeba_split(s, root, "test", lang, layers) for lang in p.languages}
+    dev = {lang: _tatoeba_split(s, root, "dev", lang, layers) for lang in p.languages}
+    dev = {lang: d for lang, d in dev.items() if d is not None}
+    per_layer = {
+        k: {
+            "test": _mean(test[lang][k] for lang in test),
+            "dev": _mean(dev[lang][k] for lang in dev),
+        }
+        for k in layers
+    }
+    layer = _choose(rule, candidates, {k: v["dev"] for k, v in per_layer.items()})
+    return {
+        "per_language": {lang: {"score": t[layer], "n": t["n"]} for lang, t in test.items()},
+        "dev_per_language": {lang: {"score": d[layer], "n": d["n"]} for lang, d in dev.items()},
+        "retrieval": {"layer": layer, "rule": rule, "per_layer": per_layer},
+    }
 
 
-def evaluate_bucc(s: Setup, p: TargetRunParams) -> dict:
-    """BUCC F1 per language: threshold tuned on dev, applied to test."""
-    root, layer, out = store.dataset_dir(p.data_dir), _retrieval_layer(s), {}
-    for lang in p.languages:
-        found = {}
-        for split in ("dev", "test"):
-            rows = store.read_split(root, "bucc2018", split, lang)
-            gold = {
-                (g["src_id"], g["trg_id"]) for g in store.read_gold(root, "bucc2018", split, lang)
-            }
-            sides = {side: [r for r in rows if r["side"] == side] for side in ("src", "trg")}
-            emb = {
-                side: retrieval.embed_sentences(
-                    s.encoder,
-                    s.tokenizer,
-                    [r["text"] for r in sides[side]],
-                    layer,
-                    max_length=p.train["max_seq_len"],
-                    device=s.device,
-                )
-                for side in sides
-            }
-            cands = retrieval.bucc_mine(
-                emb["src"],
-                emb["trg"],
+def _bucc_split(s: Setup, root: Path, split: str, lang: str, layers) -> dict:
+    """Mined candidates and gold pairs of one BUCC split, per layer."""
+    rows = store.read_split(root, "bucc2018", split, lang)
+    gold = {(g["src_id"], g["trg_id"]) for g in store.read_gold(root, "bucc2018", split, lang)}
+    sides = {side: [r for r in rows if r["side"] == side] for side in ("src", "trg")}
+    emb = {side: _embed(s, [r["text"] for r in sides[side]], layers) for side in sides}
+    return {
+        k: (
+            retrieval.bucc_mine(
+                emb["src"][k],
+                emb["trg"][k],
                 [r["id"] for r in sides["src"]],
                 [r["id"] for r in sides["trg"]],
                 src_texts=[r["text"] for r in sides["src"]],
                 trg_texts=[r["text"] for r in sides["trg"]],
-            )
-            found[split] = (cands, gold)
-        dev = retrieval.bucc_optimize(*found["dev"])
-        test = retrieval.bucc_f1_at(*found["test"], dev["threshold"])
-        out[lang] = {
-            "score": test["f1"],
-            **test,
-            "threshold": dev["threshold"],
-            "dev_f1": dev["f1"],
+            ),
+            gold,
+        )
+        for k in layers
+    }
+
+
+def evaluate_bucc(s: Setup, p: TargetRunParams) -> dict:
+    """BUCC F1 per language: threshold (and, with rule -2, layer) tuned on dev, applied to test."""
+    root = store.dataset_dir(p.data_dir)
+    rule, layers = _layer_rule(s, p)
+    scores: dict = {}
+    for lang in p.languages:
+        dev = _bucc_split(s, root, "dev", lang, layers)
+        test = _bucc_split(s, root, "test", lang, layers)
+        for k in layers:
+            tuned = retrieval.bucc_optimize(*dev[k])
+            at = retrieval.bucc_f1_at(*test[k], tuned["threshold"])
+            scores.setdefault(k, {})[lang] = (tuned, at)
+    per_layer = {
+        k: {
+            "dev": _mean(t["f1"] for t, _ in by_lang.values()),
+            "test": _mean(a["f1"] for _, a in by_lang.values()),
         }
-    return out
+        for k, by_lang in scores.items()
+    }
+    layer = _choose(rule, layers, {k: v["dev"] for k, v in per_layer.items()})
+    chosen = scores[layer]
+    return {
+        "per_language": {
+            lang: {"score": a["f1"], **a, "threshold": t["threshold"], "dev_f1": t["f1"]}
+            for lang, (t, a) in chosen.items()
+        },
+        "dev_per_language": {
+            lang: {k: v for k, v in t.items() if k != "threshold"} | {"score": t["f1"]}
+            for lang, (t, _) in chosen.items()
+        },
+        "retrieval": {"layer": layer, "rule": rule, "per_layer": per_layer},
+    }
+
+
+def _score(s: Setup, p: TargetRunParams, rows: list[dict], lang: str) -> dict:
+    out = common.score_rows(
+        s.model, s.spec, p.task, rows, s.tokenizer, p.train["max_seq_len"], lang
+    )
+    return {**out, "n": len(rows)}
 
 
 def evaluate_trained(s: Setup, p: TargetRunParams) -> dict:
-    """Zero-shot test scores per language with XTREME's metric."""
-    root, out = store.dataset_dir(p.data_dir), {}
+    """Zero-shot test scores per language with XTREME's metric, and the dev scores beside them."""
+    root, test = store.dataset_dir(p.data_dir), {}
     for lang in p.languages:
         rows = store.read_split(root, p.task, "test", lang)
-        out[lang] = common.score_rows(
-            s.model, s.spec, p.task, rows, s.tokenizer, p.train["max_seq_len"], lang
-        )
-        out[lang]["n"] = len(rows)
+        test[lang] = _score(s, p, rows, lang)
         if rows and rows[0]["id"].startswith(f"{p.task}-real-"):
-            out[lang]["real"] = True  # a real annotated set (data.annotated), reported apart
-    return out
+            test[lang]["real"] = True  # a real annotated set (data.annotated), reported apart
+    dev = {
+        lang: {**_score(s, p, rows, lang), "source": source}
+        for lang, (source, rows) in s.report_dev.items()
+    }
+    return {"per_language": test, "dev_per_language": dev}
 
 
 EVALUATORS = {"bitext_retrieval": evaluate_tatoeba, "bitext_mining": evaluate_bucc}
 
 
-def evaluate(s: Setup, result: TrainResult | None, p: TargetRunParams) -> dict:
-    """Per-language scores and the task average (English included, as XTREME averages).
+def _average(per_lang: dict) -> dict:
+    keep = {"n", "source"}
+    return metrics.task_average(
+        {lang: {k: v for k, v in d.items() if k not in keep} for lang, d in per_lang.items()}
+    )
 
-    Real annotated test sets (mini: Turkish POS, Japanese NER) are kept apart in
-    ``real_test_sets``: the average stays over the parallel mini-XTREME languages, so it
-    is comparable across tasks and settings.
+
+def evaluate(s: Setup, result: TrainResult | None, p: TargetRunParams) -> dict:
+    """Per-language test and dev scores and their task averages (English included, as XTREME).
+
+    ``dev_per_language``/``dev_average`` have the shapes of ``per_language``/``average``;
+    they are what best-setting choices may look at. Real annotated test sets (mini:
+    Turkish POS, Japanese NER) are kept apart in ``real_test_sets``: the average stays
+    over the parallel mini-XTREME languages, so it is comparable across tasks and settings.
     """
     if result is not None and result.status == "diverged":
-        return {"per_language": {}, "average": {}, "real_test_sets": {}}
-    scored_all = EVALUATORS.get(s.spec.kind, evaluate_trained)(s, p)
+        return {"per_language": {}, "average": {}, "real_test_sets": {}, "dev_per_language": {},
+                "dev_average": {}}  # fmt: skip
+    found = EVALUATORS.get(s.spec.kind, evaluate_trained)(s, p)
+    scored_all = found["per_language"]
     real = {lang: d for lang, d in scored_all.items() if d.pop("real", False)}
     per_lang = {lang: d for lang, d in scored_all.items() if lang not in real}
-    scored = {lang: {k: v for k, v in d.items() if k != "n"} for lang, d in per_lang.items()}
+    dev = found["dev_per_language"]
     return {
         "per_language": per_lang,
-        "average": metrics.task_average(scored),
+        "average": _average(per_lang),
+        "dev_per_language": dev,
+        "dev_average": _average(dev) if dev else {},
         "real_test_sets": real,
+        "retrieval": found.get("retrieval"),
     }
 
 
@@ -239,6 +338,12 @@ def show(evaluation: dict, result: TrainResult | None = None):
         plt.close(curves)
     table = pd.DataFrame({**evaluation["per_language"], **evaluation["real_test_sets"]}).T
     display(table.round(2))
+    if evaluation.get("dev_per_language"):
+        print(f"dev average {evaluation['dev_average'].get('score', 0):.1f} (selection only)")
+    if evaluation.get("retrieval"):
+        r = evaluation["retrieval"]
+        print(f"read-out layer {r['layer']} ({r['rule']}); score at every hidden_states index:")
+        display(pd.DataFrame(r["per_layer"]).T.round(1))
     fig, ax = plt.subplots(figsize=(7, 2.8))
     if len(table):
         table["score"].plot.bar(ax=ax, color="#4c72b0")
@@ -269,9 +374,16 @@ def write_results(s: Setup, result: TrainResult | None, evaluation: dict, p: Tar
         "languages": p.languages,
         "per_language": evaluation["per_language"],
         "average": evaluation["average"],
+        "dev_per_language": evaluation.get("dev_per_language", {}),
+        "dev_average": evaluation.get("dev_average", {}),
         "real_test_sets": evaluation.get("real_test_sets", {}),
         "encoder_source": s.encoder_source,
-        "retrieval_layer": _retrieval_layer(s) if not s.spec.train_task else None,
+        "retrieval_layer": (evaluation.get("retrieval") or {}).get("layer"),
+        "retrieval_layer_rule": (evaluation.get("retrieval") or {}).get("rule"),
+        "retrieval_per_layer": (evaluation.get("retrieval") or {}).get("per_layer"),
+        "retrieval_max_length": (
+            retrieval.model_max_length(s.encoder) if not s.spec.train_task else None
+        ),
         "train": result.to_dict() if result is not None else None,
         "device": s.device,
         "wall_s": round(time.time() - s.t0, 2),
