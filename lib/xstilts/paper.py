@@ -180,7 +180,9 @@ def latex_env() -> Environment:
         autoescape=False,
         undefined=StrictUndefined,
     )
-    env.filters.update(latex_escape=latex_escape, e=latex_escape, fmt=fmt, signed=signed)
+    env.filters.update(
+        latex_escape=latex_escape, e=latex_escape, fmt=fmt, signed=signed, size=report.size_text
+    )
     env.globals.update(mac=lambda *parts: "\\" + macro_name(*parts))
     return env
 
@@ -478,16 +480,19 @@ def _facts(bundle: Bundle) -> dict:
         n_tasks=len(bundle.tasks),
         n_seeds=n_seeds,
         # the direction of the retrieval gains, to word the sentence after the data
-        retrieval_sign=None
-        if retrieval.empty
-        else (
-            "positive"
-            if (retrieval > 0).all()
-            else "negative"
-            if (retrieval < 0).all()
-            else "mixed"
-        ),
+        retrieval_sign=_sign_class(retrieval),
     )
+
+
+def _sign_class(gains: pd.Series) -> str | None:
+    """``positive`` / ``negative`` / ``zero`` (all round to 0.0) / ``mixed`` / None (empty)."""
+    if gains.empty:
+        return None
+    if (gains.abs() < ZERO).all():
+        return "zero"
+    if (gains >= ZERO).all():
+        return "positive"
+    return "negative" if (gains <= -ZERO).all() else "mixed"
 
 
 def _figures(bundle: Bundle, fig_dir: Path) -> dict:
@@ -560,6 +565,7 @@ def render_paper(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
         figures=_figures(bundle, out_dir / "figures"),
         other_models=[m for m in bundle.models if m != bundle.primary_model],
         facts=_facts(bundle),
+        timing=timing or {},
         zero=ZERO,
         task_facts=[
             dict(task=t) for t in bundle.tasks if macro_name("MeanGain", t) in macros.items

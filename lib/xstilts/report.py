@@ -411,6 +411,14 @@ def signed_text(value: float, digits: int = 1) -> str:
     return f"{rounded:+.{digits}f}"
 
 
+def size_text(value: Any) -> str:
+    """Parameter count in millions: one decimal, or three significant digits below 1 M."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
+
+
 def _signed(value: Any, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -436,7 +444,9 @@ def html_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fmt=_fmt, signed=_signed, gain_style=_gain_style, describe=describe)
+    env.filters.update(
+        fmt=_fmt, signed=_signed, gain_style=_gain_style, describe=describe, size=size_text
+    )
     return env
 
 

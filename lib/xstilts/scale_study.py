@@ -428,6 +428,16 @@ def scale_trend(
     return pd.DataFrame(rows)
 
 
+def _readable_limits(ax, x: np.ndarray) -> None:
+    """At least +-1 point of y range and a factor 2 of x range around a single rung."""
+    lo, hi = ax.get_ylim()
+    if hi - lo < 2.0:
+        mid = (hi + lo) / 2
+        ax.set_ylim(mid - 1.0, mid + 1.0)
+    if len(x) and np.ptp(np.log(x)) == 0:
+        ax.set_xlim(x[0] / 2, x[0] * 2)
+
+
 def plot_gap_vs_scale(
     summary: pd.DataFrame,
     path: str | Path,
@@ -510,6 +520,7 @@ def plot_gap_vs_scale(
                 ax.set_xscale("log")
                 ax.set_xticks(ticks.index.to_numpy(float), tick_labels, fontsize=7)
                 ax.minorticks_off()
+                _readable_limits(ax, ticks.index.to_numpy(float))
                 ax.set_title(f"{name}" + (f" ({setting})" if len(settings) > 1 else ""))
                 if c == 0:
                     ax.set_ylabel("gap (points)")

@@ -121,3 +121,22 @@ def test_pdf_follows_the_bundle(built):
     after = _build(bundle, tmp, "b")
     assert after != before
     assert "97.3" in after and "97.3" not in before
+
+
+def test_retrieval_sentence_follows_the_sign_of_the_data():
+    sign = paper._sign_class
+    assert sign(pd.Series([2.0, 3.0])) == "positive"
+    assert sign(pd.Series([-53.0, -60.0])) == "negative"
+    assert sign(pd.Series([-1.0, 2.0])) == "mixed"
+    assert sign(pd.Series([0.01, -0.02])) == "zero"
+    template = (paper.paths.PAPER / "main.tex.j2").read_text()
+    assert "headline effect" not in template
+
+
+@needs_latex
+def test_pdf_words_follow_the_data(built):
+    _, _, text = built
+    flat = " ".join(text.split())
+    # fixture: retrieval gains are +2 (mnli) and -1 (squad_v1): mixed signs
+    assert "the settings disagree in sign" in flat
+    assert "shows the paper's headline effect" not in flat
