@@ -54,6 +54,7 @@ STATUSES = (SUPPORTED, CONTRADICTED, RESTATED, DEVIATES, PARTIAL, NOT_CHECKABLE)
 KINDS = ("number", "ranking", "sign_pattern", "setup")
 
 TASK_ORDER: tuple[str, ...] = tuple(TARGET_TASKS)
+MIN_SEEDS = 3  # a run with fewer seeds decides no direction (sign and ranking claims)
 QA_TASKS = frozenset(TASK_GROUPS["qa"])
 BASELINE = "none"
 # Columns of published_task_table(); a run table needs at least the first four.
@@ -818,9 +819,22 @@ def _check_sign_run(spec: dict, ctx: _Context) -> dict:
     if (res := _no_run(ctx)) is not None:
         return res
     status, compared, reason = _eval_sign(spec, ctx.run)
+    if (few := _too_few_seeds(ctx)) is not None and status in (SUPPORTED, CONTRADICTED):
+        return _result(NOT_CHECKABLE, compared, few)
     # signs are relative to the run's own baseline, so they are checkable at any scale
     return _result(
         status, compared, f"{reason} (run {ctx.scale_text()}, gains vs its own baseline)"
+    )
+
+
+def _too_few_seeds(ctx: _Context) -> str | None:
+    """Why a run with fewer than 3 seeds decides no direction (None when it may)."""
+    n = ctx.run_context.get("n_seeds")
+    if n is None or n >= MIN_SEEDS:
+        return None
+    return (
+        f"{n} seed{'s' if n != 1 else ''}: no inference; the gains are shown for description "
+        f"only (a direction needs at least {MIN_SEEDS} seeds)"
     )
 
 
@@ -914,6 +928,8 @@ def _check_ranking_run(spec: dict, ctx: _Context) -> dict:
     if (res := _no_run(ctx)) is not None:
         return res
     status, compared, reason = _eval_ranking(spec, ctx.run)
+    if (few := _too_few_seeds(ctx)) is not None and status in (SUPPORTED, CONTRADICTED, PARTIAL):
+        return _result(NOT_CHECKABLE, compared, few)
     return _result(
         status, compared, f"{reason} (run {ctx.scale_text()}, gains vs its own baseline)"
     )

@@ -178,7 +178,11 @@ def scale_table(bundle: Bundle) -> dict | None:
         for k in keys
     ]
     level = float(frame["ci_level"].dropna().iloc[0]) if frame["ci_level"].notna().any() else None
+    trend_level = None
+    if bundle.scale_trend is not None and bundle.scale_trend["ci_level"].notna().any():
+        trend_level = float(bundle.scale_trend["ci_level"].dropna().iloc[0])
     return dict(
+        trend_level=trend_level,
         models=[(m, bundle.nonemb.get(m), bundle.params.get(m)) for m in models],
         rows=rows,
         ci_level=level,

@@ -434,3 +434,13 @@ def test_check_references():
         assert refs[other]["why"] and refs[other]["title"] and refs[other]["venue"]
     assert refs["2104.12250"]["title"].startswith("XLM-T")
     assert refs["2510.19546"]["authors"] == ["Danni Liu", "Jan Niehues"]
+
+
+def test_run_with_fewer_than_three_seeds_decides_no_direction():
+    down = make_run(lambda s, m, t: -50.0 if t in ("bucc2018", "tatoeba") else 1.0)
+    one = _by_id(C.verify_claims(down, {**MINI_CONTEXT, "n_seeds": 1}))
+    assert one[3]["run"]["status"] == C.NOT_CHECKABLE
+    assert one[3]["run"]["reason"].startswith("1 seed: no inference")
+    assert "0/6" in one[3]["run"]["compared"]  # still shown, for description
+    three = _by_id(C.verify_claims(down, {**MINI_CONTEXT, "n_seeds": 3}))
+    assert three[3]["run"]["status"] == C.CONTRADICTED

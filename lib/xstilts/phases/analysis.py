@@ -261,6 +261,15 @@ def run_context(p: AnalysisRunParams, scores: pd.DataFrame) -> dict:
         "n_intermediate_tasks": len(tasks),
         "intermediate_tasks": tasks,
         "models": sorted(scores["model"].unique()) if len(scores) else [],
+        # seeds of the main model's cells (the fewest): below 3 no direction is decided
+        "n_seeds": int(
+            scores[scores["model"] == main]
+            .groupby(["setting", "mode", "task"])["seed"]
+            .nunique()
+            .min()
+        )
+        if len(scores)
+        else None,
     }
 
 
