@@ -81,7 +81,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "scale_group": (*_SCALE, "group", *_TEST, "n_tasks", "n_langs", "n_seeds", "statement"),
     "scale_language": (*_SCALE, "task", "group", "lang", "mean", "sd", "min", "max", "n_seeds"),
     "scale_trend": ("setting", "baseline", "mode", "group", "n_scales", "models", "x_unit",
-                    "nonemb_min", "nonemb_max", "slope", "ci_lo", "ci_hi", "p_adj",
+                    "nonemb_min", "nonemb_max", "slope", "ci_lo", "ci_hi", "ci_level", "p_adj",
                     "decision", "significant", "n_seeds", "statement"),
     "published_v1": ("setting", "mode", "task", "score"),
     "real_test_sets": ("model", "setting", "mode", "seed", "task", "lang", "score"),

@@ -397,8 +397,9 @@ def scale_trend(
     rows = []
     for row, slopes, unit in staged:
         if slopes is None:
-            row.update(slope=math.nan, ci_lo=math.nan, ci_hi=math.nan, p=math.nan,
-                       p_adj=math.nan, decision="no trend", significant=False, n_seeds=0,
+            row.update(slope=math.nan, ci_lo=math.nan, ci_hi=math.nan, ci_level=math.nan,
+                       p=math.nan, p_adj=math.nan, family=0, decision="no trend",
+                       significant=False, n_seeds=0,
                        x_unit="", statement="no trend can be estimated (fewer than two "
                        "rungs with different non-embedding sizes)")  # fmt: skip
             rows.append(row)

@@ -155,6 +155,9 @@ def test_trend_needs_two_rungs():
     scores = ss.synthetic_scores({"e5-L3": 1.0}, params_m=LADDER, nonemb_m=NONEMB)
     trend = ss.scale_trend(ss.compute_gaps(scores))
     assert trend["slope"].isna().all() and (trend["decision"] == "no trend").all()
+    from xstilts import bundle
+
+    bundle.check_table("scale_trend", trend)  # the no-trend rows carry every column
 
 
 def test_trend_uses_only_tasks_every_rung_has():
