@@ -292,7 +292,12 @@ def _dev_macros(ms: MacroSet, bundle: Bundle) -> None:
         if row.setting != "none":
             ms.add(["DevGain", row.setting, row.task], signed(row.gain))
     tasks = _avg_tasks(bundle)
-    avg = gains[gains["task"].isin(tasks)].groupby("setting")["score"].mean()
+    # A dev average only where every task of the test average has a dev score: an
+    # average over fewer tasks would not compare with v1's average over these tasks.
+    covered = gains[gains["task"].isin(tasks)].groupby("setting")["task"].nunique()
+    full = covered[covered == len(tasks)].index
+    avg = gains[gains["task"].isin(tasks) & gains["setting"].isin(full)]
+    avg = avg.groupby("setting")["score"].mean()
     if "none" in avg.index:
         for setting, value in avg.items():
             if setting == "none":
@@ -325,12 +330,12 @@ def _task_macros(ms: MacroSet, bundle: Bundle) -> None:
 def _published_macros(ms: MacroSet, bundle: Bundle) -> None:
     if bundle.published is None or bundle.published.empty:
         return
-    # v1's average over the same tasks as ours, so the two Avg columns compare alike
+    # Every v1 cell, but v1's average over the same tasks as ours, so the Avg columns compare
     tasks = _avg_tasks(bundle)
-    published = (
-        bundle.published[bundle.published["task"].isin(tasks)] if tasks else bundle.published
-    )
-    pub = _english(report.published_with_gains(published))
+    cells = _english(report.published_with_gains(bundle.published))
+    shared = bundle.published[bundle.published["task"].isin(tasks)] if tasks else bundle.published
+    pub = _english(report.published_with_gains(shared))
+    pub = pd.concat([cells[cells["task"] != "avg"], pub[pub["task"] == "avg"]], ignore_index=True)
     for row in pub.itertuples():
         ms.add(["PubScore", row.setting, row.task], fmt(row.score))
         if row.setting != "none":

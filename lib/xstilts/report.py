@@ -178,11 +178,15 @@ def scale_table(bundle: Bundle) -> dict | None:
         for k in keys
     ]
     level = float(frame["ci_level"].dropna().iloc[0]) if frame["ci_level"].notna().any() else None
-    trend_level = None
+    trend_level, x_unit = None, ""
     if bundle.scale_trend is not None and bundle.scale_trend["ci_level"].notna().any():
         trend_level = float(bundle.scale_trend["ci_level"].dropna().iloc[0])
+    if bundle.scale_trend is not None:
+        units = [u for u in bundle.scale_trend["x_unit"] if _text(u)]
+        x_unit = units[0] if units else ""
     return dict(
         trend_level=trend_level,
+        x_unit=x_unit,
         models=[(m, bundle.nonemb.get(m), bundle.params.get(m)) for m in models],
         rows=rows,
         ci_level=level,
