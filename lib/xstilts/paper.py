@@ -30,8 +30,9 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from xstilts import io, paths, report, xtreme
-from xstilts.report import ZERO, Bundle
+from xstilts import io, paths, report
+from xstilts.bundle import Bundle
+from xstilts.report import ZERO
 
 TEMPLATES = (
     "macros.tex.j2",
@@ -146,11 +147,18 @@ def verb(value: float, lo: float | None = None, hi: float | None = None) -> str:
     return "improves" if value >= ZERO else ("hurts" if value <= -ZERO else "does not change")
 
 
-def trend_word(lo: float, hi: float) -> str:
-    """Describe a slope by its confidence interval: grows, shrinks or shows no clear trend."""
-    return (
-        "grows with size" if lo > 0 else ("shrinks with size" if hi < 0 else "shows no clear trend")
-    )
+TREND_WORDS = {
+    "increase": "increases with size",
+    "decrease": "decreases with size",
+    "not significant": "shows no significant trend",
+    "no inference": "is not tested (fewer than 3 seeds)",
+    "no trend": "has no trend estimate (fewer than two rungs)",
+}
+
+
+def trend_word(decision: str) -> str:
+    """Describe a slope by the analysis's decision (the same rule as its statement)."""
+    return TREND_WORDS.get(str(decision), "is not tested")
 
 
 def latex_env() -> Environment:
@@ -172,7 +180,9 @@ def latex_env() -> Environment:
         autoescape=False,
         undefined=StrictUndefined,
     )
-    env.filters.update(latex_escape=latex_escape, e=latex_escape, fmt=fmt, signed=signed)
+    env.filters.update(
+        latex_escape=latex_escape, e=latex_escape, fmt=fmt, signed=signed, size=report.size_text
+    )
     env.globals.update(mac=lambda *parts: "\\" + macro_name(*parts))
     return env
 
@@ -267,6 +277,41 @@ def _cell_macros(ms: MacroSet, bundle: Bundle) -> None:
         ms.add(["Score", row.setting, "avg"], fmt(row.avg))
         if row.setting != "none":
             ms.add(["Gain", row.setting, "avg"], signed(row.gain))
+    _dev_macros(ms, bundle)
+
+
+def _dev_macros(ms: MacroSet, bundle: Bundle) -> None:
+    # Our dev scores: the side compared with v1 Table 2, which holds dev numbers.
+    ts = _english(bundle.task_scores)
+    ts = ts[(ts["model"] == bundle.primary_model)].dropna(subset=["dev_score"])
+    if ts.empty:
+        return
+    gains = report.add_gains(ts.assign(score=ts["dev_score"]))
+    for row in gains.itertuples():
+        ms.add(["DevScore", row.setting, row.task], fmt(row.score))
+        if row.setting != "none":
+            ms.add(["DevGain", row.setting, row.task], signed(row.gain))
+    tasks = _avg_tasks(bundle)
+    # A dev average only where every task of the test average has a dev score: an
+    # average over fewer tasks would not compare with v1's average over these tasks.
+    covered = gains[gains["task"].isin(tasks)].groupby("setting")["task"].nunique()
+    full = covered[covered == len(tasks)].index
+    avg = gains[gains["task"].isin(tasks) & gains["setting"].isin(full)]
+    avg = avg.groupby("setting")["score"].mean()
+    if "none" in avg.index:
+        for setting, value in avg.items():
+            if setting == "none":
+                ms.add(["DevScore", "none", "avg"], fmt(value))
+            else:
+                ms.add(["DevGain", setting, "avg"], signed(value - avg["none"]))
+
+
+def _avg_tasks(bundle: Bundle) -> list[str]:
+    """The tasks the average covers (those every compared row has)."""
+    if bundle.xtreme.empty:
+        return []
+    text = str(bundle.xtreme["avg_tasks"].iloc[0])
+    return [t.strip() for t in text.split(",") if t.strip() and text != "nan"]
 
 
 def _task_macros(ms: MacroSet, bundle: Bundle) -> None:
@@ -285,7 +330,12 @@ def _task_macros(ms: MacroSet, bundle: Bundle) -> None:
 def _published_macros(ms: MacroSet, bundle: Bundle) -> None:
     if bundle.published is None or bundle.published.empty:
         return
-    pub = _english(report.published_with_gains(bundle.published))
+    # Every v1 cell, but v1's average over the same tasks as ours, so the Avg columns compare
+    tasks = _avg_tasks(bundle)
+    cells = _english(report.published_with_gains(bundle.published))
+    shared = bundle.published[bundle.published["task"].isin(tasks)] if tasks else bundle.published
+    pub = _english(report.published_with_gains(shared))
+    pub = pd.concat([cells[cells["task"] != "avg"], pub[pub["task"] == "avg"]], ignore_index=True)
     for row in pub.itertuples():
         ms.add(["PubScore", row.setting, row.task], fmt(row.score))
         if row.setting != "none":
@@ -306,29 +356,39 @@ def _claim_macros(ms: MacroSet, bundle: Bundle) -> None:
             ms.add(["Claims", side, status], str(n))
 
 
+def scale_key(row) -> tuple:
+    """Macro-name parts of one trend row: unique per setting, baseline, mode and group."""
+    return (row.setting, row.mode, "vs", row.baseline, row.group)
+
+
 def _scale_macros(ms: MacroSet, bundle: Bundle) -> None:
     if bundle.scale_trend is None:
         return
     for row in bundle.scale_trend.itertuples():
-        ms.add(["ScaleSlope", row.group, row.mode], signed(row.slope, 2))
-        ms.text(["ScaleTrend", row.group, row.mode], row.statement)
-        ms.text(["ScaleTrendVerb", row.group, row.mode], trend_word(row.lo, row.hi))
+        key = scale_key(row)
+        ms.add(["ScaleSlope", *key], signed(row.slope, 2))
+        ms.text(["ScaleTrend", *key], row.statement)
+        ms.text(["ScaleTrendVerb", *key], trend_word(row.decision))
 
 
-def _cost_macros(ms: MacroSet, bundle: Bundle) -> None:
+def _cost_macros(ms: MacroSet, bundle: Bundle, timing: dict | None) -> None:
     phases, total = report.cost_summary(bundle.costs)
     if not total:
         return
     ms.add(["NumRuns"], str(total["runs"]))
-    ms.add(["NumRunsRan"], str(total["ran"]))
+    if timing:
+        # The pipeline's own record of its last execution (cli writes it), not a guess
+        # from the run files, which only say that a run finished.
+        ms.add(["NumRunsRan"], str(int(timing["runs_executed"])))
+        ms.add(["NumRunsPlanned"], str(int(timing["runs_total"])))
     ms.add(["TotalWallHours"], fmt(total["wall_h"], 2))
     ms.add(["TotalDeviceHours"], fmt(total["device_hours"], 2))
     for phase in phases:
         ms.add(["DeviceHours", phase["phase"]], fmt(phase["device_hours"], 2))
 
 
-def build_macros(bundle: Bundle) -> MacroSet:
-    """Derive every result macro of the paper from the bundle."""
+def build_macros(bundle: Bundle, timing: dict | None = None) -> MacroSet:
+    """Derive every result macro of the paper from the bundle (and the pipeline timing)."""
     ms = MacroSet()
     _setup_macros(ms, bundle)
     _model_macros(ms, bundle, bundle.primary_model, "")
@@ -340,7 +400,7 @@ def build_macros(bundle: Bundle) -> MacroSet:
     _published_macros(ms, bundle)
     _claim_macros(ms, bundle)
     _scale_macros(ms, bundle)
-    _cost_macros(ms, bundle)
+    _cost_macros(ms, bundle, timing)
     return ms
 
 
@@ -348,13 +408,17 @@ def build_macros(bundle: Bundle) -> MacroSet:
 
 
 def _main_table(bundle: Bundle, macros: MacroSet) -> dict:
-    # Rows: ours (primary model, English mode) with v1 underneath where v1 has the setting.
+    # Rows: ours (primary model, English mode, test), our dev scores, and v1 underneath
+    # where v1 has the setting. v1 Table 2 holds dev numbers, so it is compared with our
+    # dev row; without dev scores the caption says the comparison is test vs dev.
     ours = set(_english(bundle.task_scores).query("model == @bundle.primary_model")["setting"])
+    dev = bundle.has_dev
     pub = set() if bundle.published is None else set(_english(bundle.published)["setting"])
     rows = []
     for setting in report.setting_order(ours | pub):
         for source, prefix, present in (
             ("ours", "", setting in ours),
+            ("ours, dev", "Dev", dev and setting in ours and bool(pub)),
             ("v1", "Pub", setting in pub),
         ):
             if not present:
@@ -372,45 +436,12 @@ def _main_table(bundle: Bundle, macros: MacroSet) -> dict:
                     first=source == "ours" or setting not in ours,
                 )
             )
-    return dict(rows=rows, has_published=bool(pub))
+    return dict(rows=rows, has_published=bool(pub), dev=dev, avg_tasks=_avg_tasks(bundle))
 
 
 def _scale_table(bundle: Bundle) -> dict | None:
-    summary = bundle.scale_summary
-    if summary is None or summary.empty:
-        return None
-    # Group-level rows carry a task that is not an XTREME task ("all"); use them when
-    # present, otherwise fall back to per-task rows keyed by task.
-    is_group = ~summary["task"].astype(str).isin(xtreme.TARGET_TASKS)
-    frame = summary[is_group] if is_group.any() else summary.assign(group=summary["task"])
-    models = [m for m in bundle.models if m in set(frame["model"])] or sorted(
-        frame["model"].unique()
-    )
-    params = frame.groupby("model")["params_m"].first()
-    trend = (
-        {}
-        if bundle.scale_trend is None
-        else {(r.group, r.mode): r for r in bundle.scale_trend.itertuples()}
-    )
-    order = list(xtreme.TASK_GROUPS) + list(xtreme.TARGET_TASKS)
-    keys = sorted(
-        set(zip(frame["group"], frame["mode"], strict=True)),
-        key=lambda k: (
-            report.order_key(order, k[0]),
-            report.order_key(list(report.MODE_ORDER), k[1]),
-        ),
-    )
-    cells = {(r.group, r.mode, r.model): r for r in frame.itertuples()}
-    rows = []
-    for group, mode in keys:
-        row = dict(group=group, mode=mode, cells=[], trend=trend.get((group, mode)))
-        for model in models:
-            r = cells.get((group, mode, model))
-            row["cells"].append(
-                None if r is None else dict(mean=r.mean, lo=r.lo, hi=r.hi, sig=r.lo > 0 or r.hi < 0)
-            )
-        rows.append(row)
-    return dict(models=[(m, params.get(m)) for m in models], rows=rows, has_trend=bool(trend))
+    # The same keyed table as the HTML page (setting, baseline, mode, group, model).
+    return report.scale_table(bundle)
 
 
 def _status_rows(bundle: Bundle) -> list[dict]:
@@ -420,6 +451,7 @@ def _status_rows(bundle: Bundle) -> list[dict]:
             claim=c.get("claim", ""),
             seed_verified=bool(c.get("seed_verified")),
             seed_confidence=c.get("seed_confidence"),
+            seed_mark_note=c.get("seed_mark_note", "the seed's own mark"),
             sides={
                 side: dict(
                     status=str((c.get(side) or {}).get("status", "not checkable")),
@@ -441,13 +473,31 @@ def _facts(bundle: Bundle) -> dict:
     avgs = _english(report.add_avg_gains(bundle.xtreme))
     inter = avgs[(avgs["model"] == bundle.primary_model) & (avgs["setting"] != "none")]
     best = None if inter["gain"].dropna().empty else float(inter["gain"].max())
+    gains = _english(report.add_gains(bundle.task_scores))
+    gains = gains[(gains["model"] == bundle.primary_model) & (gains["setting"] != "none")]
+    retrieval = gains[gains["task"].isin(["bucc2018", "tatoeba"])]["gain"].dropna()
+    n_seeds = int(bundle.task_scores["n_seeds"].max()) if len(bundle.task_scores) else 0
     return dict(
         best_gain=best,
         worst_gain=None if best is None else float(inter["gain"].min()),
         zero=ZERO,
         best_changes=best is not None and abs(best) >= ZERO,
         n_tasks=len(bundle.tasks),
+        n_seeds=n_seeds,
+        # the direction of the retrieval gains, to word the sentence after the data
+        retrieval_sign=_sign_class(retrieval),
     )
+
+
+def _sign_class(gains: pd.Series) -> str | None:
+    """``positive`` / ``negative`` / ``zero`` (all round to 0.0) / ``mixed`` / None (empty)."""
+    if gains.empty:
+        return None
+    if (gains.abs() < ZERO).all():
+        return "zero"
+    if (gains >= ZERO).all():
+        return "positive"
+    return "negative" if (gains <= -ZERO).all() else "mixed"
 
 
 def _figures(bundle: Bundle, fig_dir: Path) -> dict:
@@ -497,7 +547,8 @@ def render_paper(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
     """
     out_dir = Path(out_dir or paths.paper_generated())
     bundle = report.load_bundle(bundle_dir)
-    macros = build_macros(bundle)
+    timing = report.pipeline_timing(paths.report_dir(), bundle.profile)
+    macros = build_macros(bundle, timing)
     context = dict(
         bundle=bundle,
         prov=bundle.provenance,
@@ -508,10 +559,18 @@ def render_paper(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
         main=_main_table(bundle, macros),
         claims=_status_rows(bundle),
         scale=_scale_table(bundle),
-        trend=[] if bundle.scale_trend is None else bundle.scale_trend.to_dict("records"),
+        trend=[]
+        if bundle.scale_trend is None
+        else [
+            dict(r, key=scale_key(t))
+            for r, t in zip(
+                bundle.scale_trend.to_dict("records"), bundle.scale_trend.itertuples(), strict=True
+            )
+        ],  # fmt: skip
         figures=_figures(bundle, out_dir / "figures"),
         other_models=[m for m in bundle.models if m != bundle.primary_model],
         facts=_facts(bundle),
+        timing=timing or {},
         zero=ZERO,
         task_facts=[
             dict(task=t) for t in bundle.tasks if macro_name("MeanGain", t) in macros.items

@@ -1,8 +1,7 @@
 """HTML index report, rendered only from an analysis bundle.
 
-An *analysis bundle* is the folder ``30_analysis.ipynb`` writes (``scores.csv``,
-``task_scores.csv``, ``xtreme.csv``, ``claims.json``, ``scale_summary.csv``, ...; see
-``docs/ARCHITECTURE.md``). This module loads it, derives the views both the HTML page and
+An *analysis bundle* is the folder ``30_analysis.ipynb`` writes; its schema is
+:mod:`xstilts.bundle`. This module loads it, derives the views both the HTML page and
 the paper need (gains against the ``none`` setting, the gain matrix, cost totals), draws
 the heatmaps and renders ``templates/index.html.j2``. No number is typed here.
 
@@ -18,151 +17,33 @@ import math
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from xstilts import bundle as bundle_schema
+from xstilts import claims as claims_statuses
 from xstilts import io, paths, xtreme
+from xstilts.bundle import (  # noqa: F401  (re-exported: report.setting_order etc.)
+    MODE_ORDER,
+    SETTING_ORDER,
+    STAND_IN_PROFILES,
+    Bundle,
+    mode_order,
+    order_key,
+    setting_order,
+    task_order,
+)
 
-REQUIRED_FILES = ("task_scores.csv", "xtreme.csv", "claims.json", "provenance.json")
-STAND_IN_PROFILES = ("mini", "smoke")  # profiles whose data and models are stand-ins
-MODE_ORDER = tuple(xtreme.MULTILINGUAL_MODES)
-STATUS_ORDER = ("supported", "contradicted", "not checkable")
+STATUS_ORDER = tuple(claims_statuses.STATUSES)
 ZERO = 0.05  # |gain| below this rounds to 0.0 at one decimal: "does not change"
 
 
-@dataclass
-class Bundle:
-    """The files of one analysis bundle, loaded.
-
-    Optional files that are absent are ``None`` (or empty), so every consumer can skip
-    the section they feed instead of failing.
-    """
-
-    root: Path
-    task_scores: pd.DataFrame
-    xtreme: pd.DataFrame
-    claims: list[dict]
-    provenance: dict
-    scores: pd.DataFrame | None = None
-    references: list[dict] = field(default_factory=list)
-    scale_summary: pd.DataFrame | None = None
-    scale_trend: pd.DataFrame | None = None
-    costs: pd.DataFrame | None = None
-    runs: pd.DataFrame | None = None
-    published: pd.DataFrame | None = None
-    real_test_sets: pd.DataFrame | None = None
-    acceptance: pd.DataFrame | None = None
-
-    @property
-    def profile(self) -> str:
-        """Profile name recorded in the provenance (``unknown`` if missing)."""
-        return str(self.provenance.get("profile", "unknown"))
-
-    @property
-    def is_stand_in(self) -> bool:
-        """True for profiles that use synthetic data and the layer-truncated ladder."""
-        return self.profile in STAND_IN_PROFILES
-
-    @property
-    def models(self) -> list[str]:
-        """Model names, smallest first."""
-        sizes = self.task_scores.groupby("model")["params_m"].first().sort_values(kind="stable")
-        return list(sizes.index)
-
-    @property
-    def params(self) -> dict[str, float]:
-        """Parameter count (millions) of each model."""
-        return self.task_scores.groupby("model")["params_m"].first().to_dict()
-
-    @property
-    def primary_model(self) -> str:
-        """The model the paper's comparison uses: XLM-R Large if present, else the largest."""
-        return "xlm-roberta-large" if "xlm-roberta-large" in self.models else self.models[-1]
-
-    @property
-    def tasks(self) -> list[str]:
-        """Target tasks present, in XTREME order."""
-        return task_order(self.task_scores["task"].unique())
-
-    @property
-    def settings(self) -> list[str]:
-        """Settings present: ``none``, the intermediate tasks in registry order, ``multitask``."""
-        return setting_order(self.task_scores["setting"].unique())
-
-    @property
-    def scale_figure(self) -> Path | None:
-        """The scale-study figure drawn by the analysis, if it exists."""
-        path = self.root / "figures" / "gap_vs_scale.png"
-        return path if path.is_file() else None
-
-
-def order_key(order: list[str], value: str) -> tuple[int, str]:
-    """Sort key placing ``value`` by its index in ``order``; unknown names go last, alphabetically."""
-    return (order.index(value), "") if value in order else (len(order), value)
-
-
-def task_order(tasks) -> list[str]:
-    """Sort task names in XTREME order."""
-    order = list(xtreme.TARGET_TASKS)
-    return sorted(set(tasks), key=lambda t: order_key(order, t))
-
-
-SETTING_ORDER = ("none", *xtreme.INTERMEDIATE_TASKS, "multitask")
-
-
-def setting_order(settings) -> list[str]:
-    """Sort settings: ``none``, intermediate tasks (registry order), ``multitask``."""
-    return sorted(set(settings), key=lambda s: order_key(list(SETTING_ORDER), s))
-
-
-def mode_order(modes) -> list[str]:
-    """Sort multilingual modes as in ``xtreme.MULTILINGUAL_MODES``."""
-    return sorted(set(modes), key=lambda m: order_key(list(MODE_ORDER), m))
-
-
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() else None
-
-
 def load_bundle(bundle_dir: str | os.PathLike) -> Bundle:
-    """Load an analysis bundle.
-
-    Args:
-        bundle_dir: Folder written by the analysis phase.
-
-    Returns:
-        The loaded bundle.
-
-    Raises:
-        FileNotFoundError: A required file is missing (names every missing file).
-    """
-    root = Path(bundle_dir)
-    missing = [name for name in REQUIRED_FILES if not (root / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"analysis bundle {root} lacks {', '.join(missing)}; run the analysis phase first"
-        )
-    refs = root / "references.json"
-    return Bundle(
-        root=root,
-        task_scores=pd.read_csv(root / "task_scores.csv"),
-        xtreme=pd.read_csv(root / "xtreme.csv"),
-        claims=io.read_json(root / "claims.json"),
-        provenance=io.read_json(root / "provenance.json"),
-        scores=_read_csv(root / "scores.csv"),
-        references=io.read_json(refs) if refs.is_file() else [],
-        scale_summary=_read_csv(root / "scale_summary.csv"),
-        scale_trend=_read_csv(root / "scale_trend.csv"),
-        costs=_read_csv(root / "costs.csv"),
-        runs=_read_csv(root / "runs.csv"),
-        published=_read_csv(root / "published_v1.csv"),
-        real_test_sets=_read_csv(root / "real_test_sets.csv"),
-        acceptance=_read_csv(root / "acceptance.csv"),
-    )
+    """Load an analysis bundle (:func:`xstilts.bundle.load`)."""
+    return bundle_schema.load(bundle_dir)
 
 
 # --------------------------------------------------------------------------- derived views
@@ -237,9 +118,102 @@ def main_rows(bundle: Bundle) -> list[dict]:
                         cells=cells[(model, setting, mode)],
                         avg=None if avg is None else avg["avg"],
                         avg_gain=None if avg is None else avg["gain"],
+                        avg_note="" if avg is None else avg_note(avg),
                     )
                 )
     return rows
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def avg_note(row: Any) -> str:
+    """What an XTREME-average cell covers: the tasks a row lacks or that were left out."""
+    parts = []
+    if _text(row["lacks"]):
+        parts.append(f"lacks {row['lacks']}")
+    if _text(row["left_out"]):
+        parts.append(f"{row['left_out']} not averaged (not run for every model)")
+    return "; ".join(parts)
+
+
+def scale_table(bundle: Bundle) -> dict | None:
+    """The scale table: one row per (setting, baseline, mode, group), one cell per model.
+
+    Cells are looked up by the full key (setting, baseline, mode, group, model), so two
+    settings can never overwrite each other's cells. ``bold`` is the table's decision
+    (Bonferroni-adjusted p < 0.05, the simultaneous interval excludes 0).
+    """
+    frame = bundle.scale_group
+    if frame is None or frame.empty:
+        return None
+    models = [m for m in bundle.models if m in set(frame["model"])]
+    key_cols = ["setting", "baseline", "mode", "group"]
+    cells = {
+        (*(getattr(r, k) for k in key_cols), r.model): r for r in frame.itertuples(index=False)
+    }
+    trend = {}
+    if bundle.scale_trend is not None:
+        trend = {tuple(getattr(r, k) for k in key_cols): r for r in bundle.scale_trend.itertuples()}
+    order = list(xtreme.TASK_GROUPS)
+    keys = sorted(
+        {k[:4] for k in cells},
+        key=lambda k: (
+            order_key(list(SETTING_ORDER), k[0]),
+            k[1] != "english",
+            order_key(list(MODE_ORDER), k[2]),
+            order_key(order, k[3]),
+        ),
+    )
+    rows = [
+        dict(
+            setting=k[0],
+            baseline=k[1],
+            mode=k[2],
+            group=k[3],
+            cells=[cells.get((*k, m)) for m in models],
+            trend=trend.get(k),
+        )
+        for k in keys
+    ]
+    level = float(frame["ci_level"].dropna().iloc[0]) if frame["ci_level"].notna().any() else None
+    trend_level, x_unit = None, ""
+    if bundle.scale_trend is not None and bundle.scale_trend["ci_level"].notna().any():
+        trend_level = float(bundle.scale_trend["ci_level"].dropna().iloc[0])
+    if bundle.scale_trend is not None:
+        units = [u for u in bundle.scale_trend["x_unit"] if _text(u)]
+        x_unit = units[0] if units else ""
+    return dict(
+        trend_level=trend_level,
+        x_unit=x_unit,
+        models=[(m, bundle.nonemb.get(m), bundle.params.get(m)) for m in models],
+        rows=rows,
+        ci_level=level,
+        n_seeds=int(frame["n_seeds"].max()),
+        has_trend=bool(trend),
+    )
+
+
+def dev_comparison(bundle: Bundle) -> dict | None:
+    """Our dev scores (primary model, English mode) beside v1 Table 2, which holds dev numbers.
+
+    Returns ``None`` without published numbers; ``rows`` is empty when the run recorded
+    no dev scores (the template then says the comparison cannot be made).
+    """
+    if bundle.published is None or bundle.published.empty:
+        return None
+    ours = bundle.task_scores
+    ours = ours[(ours["model"] == bundle.primary_model) & (ours["mode"] == "english")]
+    ours = ours.dropna(subset=["dev_score"])
+    rows = []
+    if len(ours):
+        dev = ours.assign(score=ours["dev_score"])[["setting", "mode", "task", "score"]]
+        gains = add_gains(dev)
+        for setting, group in gains.groupby("setting"):
+            rows.append(dict(setting=setting, cells={r.task: r for r in group.itertuples()}))
+        rows.sort(key=lambda r: order_key(list(SETTING_ORDER), r["setting"]))
+    return dict(model=bundle.primary_model, tasks=bundle.tasks, rows=rows)
 
 
 def gain_matrix(bundle: Bundle, model: str, mode: str = "english") -> pd.DataFrame:
@@ -470,6 +444,14 @@ def signed_text(value: float, digits: int = 1) -> str:
     return f"{rounded:+.{digits}f}"
 
 
+def size_text(value: Any) -> str:
+    """Parameter count in millions: one decimal, or three significant digits below 1 M."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
+
+
 def _signed(value: Any, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -495,7 +477,9 @@ def html_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fmt=_fmt, signed=_signed, gain_style=_gain_style, describe=describe)
+    env.filters.update(
+        fmt=_fmt, signed=_signed, gain_style=_gain_style, describe=describe, size=size_text
+    )
     return env
 
 
@@ -583,8 +567,14 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
             bundle.profile,
             None if bundle.costs is None else set(bundle.costs["run_id"].astype(str)),
         ),
-        scale=None if bundle.scale_summary is None else bundle.scale_summary.to_dict("records"),
+        scale=scale_table(bundle),
+        scale_tasks=None
+        if bundle.scale_summary is None
+        else bundle.scale_summary.to_dict("records"),
         trend=None if bundle.scale_trend is None else bundle.scale_trend.to_dict("records"),
+        best=None if bundle.best_settings is None else bundle.best_settings.to_dict("records"),
+        dev_compare=dev_comparison(bundle),
+        avg_tasks=_text(bundle.xtreme["avg_tasks"].iloc[0]) if len(bundle.xtreme) else "",
         scale_figure=_copy_scale_figure(bundle, out_dir),
         cost_phases=phases,
         cost_total=total,

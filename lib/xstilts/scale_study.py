@@ -1,24 +1,31 @@
 """Scale study: how the multilingual vs English-only intermediate-training gap moves with size.
 
 Input is the long ``scores`` table the analysis phase builds from run files, one row per
-(model, params_m, setting, mode, seed, task, group, lang) with an XTREME per-language
-``score`` in 0-100. The pipeline is
+(model, params_m, nonemb_m, setting, mode, seed, task, group, lang) with an XTREME
+per-language ``score`` in 0-100. The pipeline is
 
 1. :func:`compute_gaps` pairs every multilingual-mode score with the English-only score
-   of the same model, setting, task, language and seed (and English-only intermediate
+   of the same model, setting, task, language and **seed** (and English-only intermediate
    training with no intermediate training);
-2. :func:`summarise_gaps` gives a mean gap per cell with a languages x seeds bootstrap
-   interval, a sign-flip p-value over languages, Holm adjustment and a cautious sentence;
-3. :func:`scale_trend` fits the gap against log10(parameters) per task family;
-4. :func:`plot_gap_vs_scale` draws gap vs parameter count.
+2. :func:`summarise_gaps` averages the languages inside each run (seed), then tests the
+   per-seed gaps with a t-test over seeds (:func:`xstilts.stats.seed_inference`); with
+   fewer than three seeds it states no direction;
+3. :func:`scale_trend` fits the gap against log2(non-embedding parameters) per seed and
+   tests the per-seed slopes the same way (points per doubling; per rung when the ladder
+   spans less than one doubling), never beyond the measured range;
+4. :func:`plot_gap_vs_scale` draws gap vs non-embedding parameter count.
+
+One decision rule serves every output: Bonferroni-adjusted p < 0.05 over the rows of the
+table, and the interval shown is the matching simultaneous t-interval, so a bold cell, the
+``decision`` column, the p column and the sentence never disagree.
 
 Example (synthetic data with a known gap that grows with scale)::
 
     from xstilts import scale_study as ss
     scores = ss.synthetic_scores({"xlm-roberta-base": 1.0, "xlm-roberta-large": 3.0})
     gaps = ss.compute_gaps(scores)
-    tables = ss.summarise_scale_study(gaps, n_boot=2000)
-    ss.scale_trend(gaps, n_boot=2000)[["group", "mode", "slope", "statement"]]
+    tables = ss.summarise_scale_study(gaps)
+    ss.scale_trend(gaps)[["group", "mode", "slope", "statement"]]
     ss.plot_gap_vs_scale(tables["group"], "gap_vs_scale.pdf")
 """
 
@@ -34,17 +41,14 @@ import numpy as np
 import pandas as pd
 
 from xstilts.io import atomic_write_bytes
-from xstilts.stats import (
-    describe_difference,
-    hierarchical_bootstrap_ci,
-    hierarchical_bootstrap_distribution,
-    holm_bonferroni,
-    sign_flip_test,
-)
+from xstilts.stats import SeedResult, describe_seed_result, seed_inference, seed_means
 from xstilts.xtreme import MULTILINGUAL_MODES, REFERENCE_MODELS, TARGET_TASKS
 
-SCORE_COLUMNS = ("model", "params_m", "setting", "mode", "seed", "task", "group", "lang", "score")
+SCORE_COLUMNS = (
+    "model", "params_m", "nonemb_m", "setting", "mode", "seed", "task", "group", "lang", "score",
+)  # fmt: skip
 DEFAULT_MULTILINGUAL_MODES = ("translated", "english+translated", "english+mlm")
+ALPHA = 0.05  # family-wise level of every table (Bonferroni over its rows)
 # Short human names used in the generated sentences; "none" is the baseline of the
 # English-only vs no-intermediate-training comparison.
 MODE_LABELS = {
@@ -62,7 +66,9 @@ SHORT_MODEL_NAMES = {
     "xlm-roberta-large": "XLM-R large",
     "facebook/xlm-roberta-xl": "XLM-R XL",
 }
-_CELL = ["model", "params_m", "setting", "task", "lang", "seed"]
+DECISION_LABELS = {1: "increase", -1: "decrease", 0: "not significant", None: "no inference"}
+_CELL = ["model", "params_m", "nonemb_m", "setting", "task", "lang", "seed"]
+SCALE_KEYS = ("setting", "baseline", "mode", "model", "params_m", "nonemb_m")
 
 
 def _check_scores(scores: pd.DataFrame) -> None:
@@ -99,6 +105,12 @@ def _pair(
     return pd.concat([by_seed, broadcast_rows], ignore_index=True)
 
 
+GAP_COLUMNS = [
+    "model", "params_m", "nonemb_m", "setting", "mode", "baseline", "task", "group", "lang",
+    "seed", "score", "baseline_score", "gap",
+]  # fmt: skip
+
+
 def compute_gaps(
     scores: pd.DataFrame,
     multilingual_modes: Sequence[str] = DEFAULT_MULTILINGUAL_MODES,
@@ -127,8 +139,7 @@ def compute_gaps(
             such cells only pair with the same seed.
 
     Returns:
-        DataFrame with ``model, params_m, setting, mode, baseline, task, group, lang,
-        seed, score, baseline_score, gap``; treated rows without a partner are dropped
+        DataFrame with :data:`GAP_COLUMNS`; treated rows without a partner are dropped
         with a warning.
 
     Raises:
@@ -161,47 +172,34 @@ def compute_gaps(
                 stacklevel=2,
             )
         parts.append(paired.assign(baseline=label))
-    columns = [
-        "model",
-        "params_m",
-        "setting",
-        "mode",
-        "baseline",
-        "task",
-        "group",
-        "lang",
-        "seed",
-        "score",
-        "baseline_score",
-        "gap",
-    ]
     if not parts:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=GAP_COLUMNS)
     gaps = pd.concat(parts, ignore_index=True)
     gaps["gap"] = gaps["score"] - gaps["baseline_score"]
-    return gaps[columns].sort_values(columns[:9], ignore_index=True)
+    return gaps[GAP_COLUMNS].sort_values(GAP_COLUMNS[:10], ignore_index=True)
 
 
 def _cell_table(frame: pd.DataFrame, units: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     """Pivot one group into a [unit, seed] array plus per-row task strata."""
+    if not units:
+        if frame["seed"].duplicated().any():
+            raise ValueError("several gaps per seed inside one summary cell; refine `by`")
+        return frame.sort_values("seed")["gap"].to_numpy(dtype=float)[None, :], None
     if frame.duplicated(units + ["seed"]).any():
         raise ValueError(
             f"several gaps per ({', '.join(units)}, seed) inside one summary cell; add the "
             "varying column (e.g. 'setting') to `by`"
         )
     wide = frame.pivot_table(index=units, columns="seed", values="gap", aggfunc="first")
-    strata = None
-    if "task" in units:
-        strata = wide.index.get_level_values("task").to_numpy()
+    strata = wide.index.get_level_values("task").to_numpy() if "task" in units else None
     return wide.to_numpy(dtype=float), strata
 
 
-def _sign_flip_weights(strata: np.ndarray | None, n_rows: int) -> np.ndarray:
-    # Weight units so that the tested statistic is the task-balanced mean itself.
-    if strata is None:
-        return np.full(n_rows, 1.0 / n_rows)
-    _, inverse, counts = np.unique(strata, return_inverse=True, return_counts=True)
-    return 1.0 / (counts[inverse] * counts.size)
+def _spread(table: np.ndarray) -> tuple[float, float]:
+    """Descriptive range over units (languages) of the seed-averaged gaps."""
+    rows = np.nanmean(table, axis=1) if table.size else np.empty(0)
+    rows = rows[np.isfinite(rows)]
+    return (float(rows.min()), float(rows.max())) if rows.size else (math.nan, math.nan)
 
 
 def _labels(mode: str, baseline: str) -> tuple[str, str]:
@@ -209,40 +207,47 @@ def _labels(mode: str, baseline: str) -> tuple[str, str]:
     return f"{a} is ahead of {b} by", f"{b} is ahead of {a} by"
 
 
+def _result_columns(r: SeedResult) -> dict:
+    return {
+        "mean": r.mean,
+        "ci_lo": r.lo,
+        "ci_hi": r.hi,
+        "ci_level": r.ci_level,
+        "p": r.p,
+        "p_adj": r.p_adj,
+        "family": r.family,
+        "decision": DECISION_LABELS[r.decision],
+        "significant": r.decision in (1, -1),
+        "lang_min": r.spread_lo,
+        "lang_max": r.spread_hi,
+    }
+
+
 def summarise_gaps(
     gaps: pd.DataFrame,
-    by: Sequence[str] = ("model", "params_m", "setting", "mode", "task"),
+    by: Sequence[str] = (*SCALE_KEYS, "group", "task"),
     *,
-    n_boot: int = 10000,
-    ci: float = 0.95,
-    seed: int = 0,
-    alpha: float = 0.05,
-    adjust: bool = True,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
-    """Mean gap per cell with a hierarchical bootstrap interval, p-value and sentence.
+    """Mean gap per cell with a seed-level t-test and interval, and its sentence.
 
-    Rows of the bootstrap table are the (task, language) pairs not fixed by ``by`` and its
-    columns are seeds. When ``task`` is not in ``by`` (a task-family or overall summary),
-    languages are resampled within each task and tasks get equal weight, as in XTREME's
-    averages. The p-value is an exact (n <= 16) or Monte Carlo sign-flip test over the
-    rows' seed-averaged gaps, since languages, not runs, are the units one generalises
-    over here; with 3 seeds a run-level test could never go below p = 0.25.
+    Inside each cell the (task, language) gaps not fixed by ``by`` are averaged per seed
+    (tasks with equal weight, as XTREME averages), giving one gap per seed; the t-test
+    and t-interval run over those seeds (:func:`xstilts.stats.seed_inference`). The
+    family of the Bonferroni adjustment is every row of the returned table with enough
+    seeds. With fewer than three seeds a row gets no interval, no p and no direction;
+    its sentence says so and gives the range over languages as a description.
 
     Args:
         gaps: Output of :func:`compute_gaps`.
-        by: Grouping columns; ``setting`` is in the default because pooling settings
-            would mix different treatments (a ValueError says so if it is left out while
-            several settings are present).
-        n_boot: Bootstrap replicates.
-        ci: Interval coverage.
-        seed: Base seed; each cell uses ``seed`` so results do not depend on row order.
-        alpha: Significance level for the statement.
-        adjust: Holm-adjust the p-values across all rows of the returned table and word
-            the statement with the adjusted value.
+        by: Grouping columns; ``setting`` and ``baseline`` must be in it (pooling
+            settings would mix different treatments).
+        alpha: Family-wise significance level.
 
     Returns:
-        One row per group: the ``by`` columns, ``baseline``, ``mean``, ``ci_lo``,
-        ``ci_hi``, ``p``, ``p_holm``, ``n_tasks``, ``n_langs``, ``n_seeds``, ``statement``.
+        One row per group: the ``by`` columns, ``mean``, ``ci_lo``, ``ci_hi``,
+        ``ci_level``, ``p``, ``p_adj``, ``family``, ``decision``, ``significant``,
+        ``lang_min``, ``lang_max``, ``n_tasks``, ``n_langs``, ``n_seeds``, ``statement``.
 
     """
     by = list(by)
@@ -251,70 +256,43 @@ def summarise_gaps(
     units = [c for c in ("task", "lang") if c not in by]
     # A failed run has a NaN score; it must not count as an observed language or seed.
     gaps = gaps[gaps["gap"].notna()]
-    rows = []
+    cells = []
     for key, frame in gaps.groupby(by, sort=True, dropna=False):
-        table, strata = _cell_table(frame, units) if units else _single_unit(frame)
-        mean, lo, hi = hierarchical_bootstrap_ci(table, n_boot, ci, seed, strata=strata)
-        row_means = np.nanmean(table, axis=1)
-        p = sign_flip_test(row_means, seed=seed, weights=_sign_flip_weights(strata, len(table)))
+        table, strata = _cell_table(frame, units)
+        cells.append(
+            (dict(zip(by, key, strict=True)), seed_means(table, strata), _spread(table), frame)
+        )
+    family = sum(1 for _, per_seed, _, _ in cells if per_seed.size >= 3)
+    rows = []
+    for keys, per_seed, spread, frame in cells:
+        r = seed_inference(per_seed, family, alpha, spread=spread)
+        positive, negative = _labels(keys.get("mode", "treatment"), keys["baseline"])
         rows.append(
             {
-                **dict(zip(by, key, strict=True)),
-                "mean": mean,
-                "ci_lo": lo,
-                "ci_hi": hi,
-                "p": p,
+                **keys,
+                **_result_columns(r),
                 "n_tasks": frame["task"].nunique(),
                 "n_langs": frame["lang"].nunique(),
-                "n_seeds": frame["seed"].nunique(),
+                "n_seeds": r.n_seeds,
+                "statement": describe_seed_result(
+                    r, positive=positive, negative=negative, alpha=alpha
+                ),
             }
         )
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return out
-    out["p_holm"] = holm_bonferroni(out["p"].to_numpy()) if adjust else out["p"]
-    p_col, p_label = ("p_holm", "Holm-adjusted p") if adjust else ("p", "p")
-    statements = []
-    for r in out.itertuples(index=False):
-        positive, negative = _labels(getattr(r, "mode", "treatment"), r.baseline)
-        statements.append(
-            describe_difference(
-                r.mean,
-                r.ci_lo,
-                r.ci_hi,
-                getattr(r, p_col),
-                alpha=alpha,
-                ci=ci,
-                positive=positive,
-                negative=negative,
-                p_label=p_label,
-            )
-        )
-    out["statement"] = statements
-    return out
-
-
-def _single_unit(frame: pd.DataFrame) -> tuple[np.ndarray, None]:
-    # ``by`` already fixes task and language: the only replication left is seeds.
-    if frame["seed"].duplicated().any():
-        raise ValueError("several gaps per seed inside one summary cell; refine `by`")
-    return frame["gap"].to_numpy(dtype=float)[None, :], None
+    return pd.DataFrame(rows)
 
 
 def per_language_table(gaps: pd.DataFrame) -> pd.DataFrame:
     """Descriptive per-language gaps (mean, sd, min, max over seeds); no inference.
 
-    With a handful of seeds per language an interval would be mostly noise, so this
-    table only describes; inference happens at the task and family level.
-
     Args:
         gaps: Output of :func:`compute_gaps`.
 
     Returns:
-        One row per (model, params_m, setting, mode, baseline, task, group, lang).
+        One row per (setting, baseline, mode, model, task, group, lang).
 
     """
-    keys = ["model", "params_m", "setting", "mode", "baseline", "task", "group", "lang"]
+    keys = [*SCALE_KEYS, "task", "group", "lang"]
     return (
         gaps.groupby(keys, sort=True)["gap"]
         .agg(mean="mean", sd="std", min="min", max="max", n_seeds="count")
@@ -322,131 +300,143 @@ def per_language_table(gaps: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def summarise_scale_study(
-    gaps: pd.DataFrame, *, n_boot: int = 10000, ci: float = 0.95, seed: int = 0
-) -> dict[str, pd.DataFrame]:
+def summarise_scale_study(gaps: pd.DataFrame, *, alpha: float = ALPHA) -> dict[str, pd.DataFrame]:
     """All tables of the scale study.
 
     Args:
         gaps: Output of :func:`compute_gaps`.
-        n_boot: Bootstrap replicates.
-        ci: Interval coverage.
-        seed: Bootstrap seed.
+        alpha: Family-wise significance level of each table.
 
     Returns:
         ``{"task": per-task summary, "group": per-task-family summary, "language":
         per-language descriptive table}``.
 
     """
-    base = ("model", "params_m", "setting", "mode")
-    kwargs = {"n_boot": n_boot, "ci": ci, "seed": seed}
     return {
-        "task": summarise_gaps(gaps, (*base, "group", "task"), **kwargs),
-        "group": summarise_gaps(gaps, (*base, "group"), **kwargs),
+        "task": summarise_gaps(gaps, (*SCALE_KEYS, "group", "task"), alpha=alpha),
+        "group": summarise_gaps(gaps, (*SCALE_KEYS, "group"), alpha=alpha),
         "language": per_language_table(gaps),
     }
 
 
+def _axis(nonemb_m: np.ndarray) -> tuple[np.ndarray, str]:
+    """The x values and unit of the trend: doublings of non-embedding params, else rungs."""
+    x = np.log2(nonemb_m.astype(float))
+    if np.ptp(x) >= 1.0:
+        return x, "points per doubling of non-embedding parameters"
+    # Less than one doubling measured: a per-doubling slope would extrapolate.
+    return np.arange(len(x), dtype=float), "points per rung of the ladder"
+
+
+def _per_seed_slopes(frame: pd.DataFrame, scales: pd.DataFrame, x: np.ndarray) -> np.ndarray:
+    """One least-squares slope per seed present at every scale."""
+    by_scale = []
+    for model in scales["model"]:
+        cell = frame[frame["model"] == model]
+        table, strata = _cell_table(cell, ["task", "lang"])
+        seeds = sorted(cell["seed"].unique())
+        by_scale.append(dict(zip(seeds, seed_means(table, strata), strict=True)))
+    shared = sorted(set.intersection(*(set(d) for d in by_scale)))
+    xc = x - x.mean()
+    y = np.array([[d[s] for d in by_scale] for s in shared])  # (seed, scale)
+    return (y - y.mean(axis=1, keepdims=True)) @ xc / float(xc @ xc) if len(shared) else np.empty(0)
+
+
 def scale_trend(
     gaps: pd.DataFrame,
-    by: Sequence[str] = ("setting", "mode", "baseline", "group"),
+    by: Sequence[str] = ("setting", "baseline", "mode", "group"),
     *,
-    n_boot: int = 10000,
-    ci: float = 0.95,
-    seed: int = 0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
-    """Least-squares slope of the gap against log10(parameters), per task family.
+    """Slope of the gap against log2(non-embedding parameters), tested over seeds.
 
-    For each scale (model) the family gap is bootstrapped as in :func:`summarise_gaps`
-    (languages within tasks, shared seeds), independently across scales; the slope is
-    refitted on every replicate, giving a percentile interval and a two-sided bootstrap
-    p-value ``2 * min(P(slope* <= 0), P(slope* >= 0))``.
+    For every seed present at every rung, the family gap (languages within tasks, tasks
+    with equal weight) is computed per rung and a least-squares slope is fitted against
+    log2 of the non-embedding parameter count: one slope per seed, "points per doubling".
+    The seeds' slopes are tested with a t-test (:func:`xstilts.stats.seed_inference`),
+    Bonferroni-adjusted over the rows. Seed ``s`` of each rung is an independent run, so
+    each seed index gives one independent replicate of the whole ladder. When the ladder
+    spans less than one doubling, the slope is per rung instead. The statement names the
+    measured range; nothing is extrapolated beyond it.
 
-    The interval reflects language and seed noise *within* each model only. With three
-    models of different families (mBERT vs XLM-R), scale is confounded with architecture
-    and pretraining data, and there is no replication across models; the statement says
-    how many sizes it rests on.
+    With different model families (mBERT vs XLM-R), scale is confounded with architecture
+    and pretraining data; the statement says how many rungs it rests on.
 
     Args:
-        gaps: Output of :func:`compute_gaps` (not a summary: the bootstrap needs the
-            per-language, per-seed gaps).
+        gaps: Output of :func:`compute_gaps`.
         by: Columns that define one trend (the scale columns must not be in it).
-        n_boot: Bootstrap replicates.
-        ci: Interval coverage.
-        seed: Bootstrap seed.
-        alpha: Significance level for the statement.
+        alpha: Family-wise significance level.
 
     Returns:
-        One row per trend: the ``by`` columns, ``n_scales``, ``models``, ``slope``
-        (points per 10x parameters), ``ci_lo``, ``ci_hi``, ``p``, ``statement``.
+        One row per trend: the ``by`` columns, ``n_scales``, ``models``, ``x_unit``,
+        ``nonemb_min``, ``nonemb_max``, ``slope``, ``ci_lo``, ``ci_hi``, ``p``, ``p_adj``,
+        ``decision``, ``significant``, ``n_seeds``, ``statement``.
 
     """
     by = list(by)
     gaps = gaps[gaps["gap"].notna()]
-    rows = []
+    staged = []
     for key, frame in gaps.groupby(by, sort=True, dropna=False):
         task_sets = frame.groupby("model")["task"].agg(frozenset)
         if task_sets.nunique() > 1:
             # Family means over different task sets are not comparable across scales.
-            warnings.warn(
-                f"scale_trend {dict(zip(by, key, strict=True))}: models cover different "
-                f"tasks ({ {m: sorted(t) for m, t in task_sets.items()} })",
-                stacklevel=2,
-            )
-        scales = frame[["model", "params_m"]].drop_duplicates().sort_values("params_m")
-        x = np.log10(scales["params_m"].to_numpy(dtype=float))
-        points, reps = [], []
-        for i, (model, params) in enumerate(scales.itertuples(index=False)):
-            cell = frame[(frame["model"] == model) & (frame["params_m"] == params)]
-            table, strata = _cell_table(cell, ["task", "lang"])
-            # Distinct streams per scale: a shared stream would correlate the replicates.
-            point, dist = hierarchical_bootstrap_distribution(
-                table, n_boot, seed + 1000 * i, strata=strata
-            )
-            points.append(point)
-            reps.append(dist)
+            common = frozenset.intersection(*task_sets)
+            frame = frame[frame["task"].isin(common)]
+        scales = frame[["model", "nonemb_m"]].drop_duplicates().sort_values("nonemb_m")
         row = {**dict(zip(by, key, strict=True)), "n_scales": len(scales)}
         row["models"] = ", ".join(scales["model"])
-        if len(scales) < 2 or np.ptp(x) == 0 or not np.all(np.isfinite(points)):
-            row.update(slope=math.nan, ci_lo=math.nan, ci_hi=math.nan, p=math.nan)
-            row["statement"] = "no trend can be estimated (fewer than two model sizes with data)"
+        row["tasks"] = ", ".join(sorted(frame["task"].unique()))
+        row["nonemb_min"] = float(scales["nonemb_m"].min()) if len(scales) else math.nan
+        row["nonemb_max"] = float(scales["nonemb_m"].max()) if len(scales) else math.nan
+        if len(scales) < 2 or scales["nonemb_m"].nunique() < 2:
+            staged.append((row, None, ""))
+            continue
+        x, unit = _axis(scales["nonemb_m"].to_numpy())
+        staged.append((row, _per_seed_slopes(frame, scales, x), unit))
+    family = sum(1 for _, s, _ in staged if s is not None and s.size >= 3)
+    rows = []
+    for row, slopes, unit in staged:
+        if slopes is None:
+            row.update(slope=math.nan, ci_lo=math.nan, ci_hi=math.nan, ci_level=math.nan,
+                       p=math.nan, p_adj=math.nan, family=0, decision="no trend",
+                       significant=False, n_seeds=0,
+                       x_unit="", statement="no trend can be estimated (fewer than two "
+                       "rungs with different non-embedding sizes)")  # fmt: skip
             rows.append(row)
             continue
-        xc = x - x.mean()
-        sxx = float(xc @ xc)
-        slope = float(xc @ (np.asarray(points) - np.mean(points)) / sxx)
-        rep = np.stack(reps, axis=1)  # (n_boot, n_scales)
-        rep_slopes = (rep - rep.mean(axis=1, keepdims=True)) @ xc / sxx
-        rep_slopes = rep_slopes[np.isfinite(rep_slopes)]
-        tail = (1.0 - ci) / 2.0
-        lo, hi = np.quantile(rep_slopes, [tail, 1.0 - tail])
-        n = rep_slopes.size
-        p = min(1.0, 2 * min(np.sum(rep_slopes <= 0) + 1, np.sum(rep_slopes >= 0) + 1) / (n + 1))
+        r = seed_inference(slopes, family, alpha)
         mode, baseline = row.get("mode", "treatment"), row.get("baseline", "baseline")
-        # "Grows" reads as "gets larger in size"; that is only true of a rising slope when
-        # the gap is non-negative at every scale. Otherwise name the signed change.
-        up, down = ("grows", "shrinks") if min(points) >= 0 else ("increases", "decreases")
-        sentence = describe_difference(
-            slope,
-            lo,
-            hi,
-            p,
-            unit="points per 10x parameters",
-            alpha=alpha,
-            ci=ci,
-            positive=f"the gap ({mode} minus {baseline}) {up} with scale by",
-            negative=f"the gap ({mode} minus {baseline}) {down} with scale by",
+        sentence = describe_seed_result(
+            r,
+            unit=unit,
+            digits=2,
+            positive=f"the gap ({mode} minus {baseline}) increases with scale by",
+            negative=f"the gap ({mode} minus {baseline}) decreases with scale by",
             null="no significant trend with scale",
             estimate_name="slope",
-            p_label="bootstrap p",
+            alpha=alpha,
+            described="the slope is shown for description only",
         )
-        row.update(slope=slope, ci_lo=float(lo), ci_hi=float(hi), p=float(p))
+        res = _result_columns(r)
+        row.update(slope=r.mean, **{k: res[k] for k in ("ci_lo", "ci_hi", "ci_level", "p",
+                   "p_adj", "family", "decision", "significant")})  # fmt: skip
+        row.update(n_seeds=r.n_seeds, x_unit=unit)
         row["statement"] = (
-            f"{sentence}; {len(scales)} model sizes, interval covers language and seed noise only"
+            f"{sentence}; measured over {row['n_scales']} rungs from {row['nonemb_min']:.1f} "
+            f"to {row['nonemb_max']:.1f} M non-embedding parameters, not beyond"
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _readable_limits(ax, x: np.ndarray) -> None:
+    """At least +-1 point of y range and a factor 2 of x range around a single rung."""
+    lo, hi = ax.get_ylim()
+    if hi - lo < 2.0:
+        mid = (hi + lo) / 2
+        ax.set_ylim(mid - 1.0, mid + 1.0)
+    if len(x) and np.ptp(np.log(x)) == 0:
+        ax.set_xlim(x[0] / 2, x[0] * 2)
 
 
 def plot_gap_vs_scale(
@@ -456,9 +446,10 @@ def plot_gap_vs_scale(
     panel: str = "group",
     title: str | None = None,
 ) -> list[Path]:
-    """Plot gap vs parameter count (log x axis), one panel per task family.
+    """Plot gap vs non-embedding parameter count (log x axis), one panel per task family.
 
-    Hue is the comparison (mode minus baseline); error bars are the summary's interval;
+    Hue is the comparison (mode minus baseline); error bars are the summary's
+    simultaneous interval (absent with fewer than three seeds: no inference);
     a solid line marks zero; the English-only vs ``none`` comparison is dashed. Tick
     labels carry short model names and sizes. Rows of panels are settings when the
     summary holds several.
@@ -484,7 +475,7 @@ def plot_gap_vs_scale(
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    needed = ["model", "params_m", "setting", "mode", "baseline", "mean", "ci_lo", "ci_hi", panel]
+    needed = ["model", "nonemb_m", "setting", "mode", "baseline", "mean", "ci_lo", "ci_hi", panel]
     missing = [c for c in needed if c not in summary.columns]
     if summary.empty or missing:
         raise ValueError(f"cannot plot: summary is empty or lacks columns {missing}")
@@ -499,7 +490,7 @@ def plot_gap_vs_scale(
     comparisons = sorted(data["comparison"].unique())
     colours = dict(zip(comparisons, sns.color_palette("colorblind", len(comparisons)), strict=True))
     short = data["model"].map(lambda m: SHORT_MODEL_NAMES.get(m, str(m).rsplit("/", 1)[-1]))
-    ticks = short.groupby(data["params_m"]).agg(lambda m: "/".join(sorted(set(m))))
+    ticks = short.groupby(data["nonemb_m"]).agg(lambda m: "/".join(sorted(set(m))))
     tick_labels = [f"{name}\n{p:g}M" for p, name in ticks.items()]
     # Small multiplicative offsets keep error bars of different hues apart on a log axis.
     offsets = {
@@ -512,8 +503,8 @@ def plot_gap_vs_scale(
             for c, name in enumerate(panels):
                 ax = axes[r, c]
                 cell = data[(data["setting"] == setting) & (data[panel] == name)]
-                for comp, part in cell.sort_values("params_m").groupby("comparison"):
-                    x = part["params_m"].to_numpy(float) * offsets[comp]
+                for comp, part in cell.sort_values("nonemb_m").groupby("comparison"):
+                    x = part["nonemb_m"].to_numpy(float) * offsets[comp]
                     y = part["mean"].to_numpy(float)
                     err = np.vstack([y - part["ci_lo"], part["ci_hi"] - y])
                     ax.errorbar(
@@ -530,11 +521,12 @@ def plot_gap_vs_scale(
                 ax.set_xscale("log")
                 ax.set_xticks(ticks.index.to_numpy(float), tick_labels, fontsize=7)
                 ax.minorticks_off()
+                _readable_limits(ax, ticks.index.to_numpy(float))
                 ax.set_title(f"{name}" + (f" ({setting})" if len(settings) > 1 else ""))
                 if c == 0:
                     ax.set_ylabel("gap (points)")
                 if r == len(settings) - 1:
-                    ax.set_xlabel("parameters (log scale)")
+                    ax.set_xlabel("non-embedding parameters (M, log scale)")
         handles = [
             Line2D([], [], color=colours[k], marker="o", ls="--" if k in dashed else "-", label=k)
             for k in comparisons
@@ -571,11 +563,13 @@ def synthetic_scores(
     seed: int = 0,
     *,
     params_m: Mapping[str, float] | None = None,
+    nonemb_m: Mapping[str, float] | None = None,
     tasks: Sequence[str] = ("xnli",),
     modes: Sequence[str] = ("english+translated",),
     setting: str = "mnli",
     intermediate_gain: float = 1.0,
     lang_sd: float = 3.0,
+    seed_sd: float = 0.0,
 ) -> pd.DataFrame:
     """Score table with known gaps, for tests and documentation examples.
 
@@ -591,6 +585,8 @@ def synthetic_scores(
         n_langs: Languages per task (the first ones of the task's XTREME list).
         n_seeds: Seeds per cell (0 .. n_seeds - 1).
         seed: Seed of the generator.
+        nonemb_m: Non-embedding parameter count (millions) per model (the scale axis);
+            defaults to the total count.
         params_m: Parameter count (millions) per model; defaults to
             ``xtreme.REFERENCE_MODELS`` for known names.
         tasks: XTREME target tasks to generate.
@@ -599,6 +595,9 @@ def synthetic_scores(
         intermediate_gain: True gap of English-only intermediate training over ``none``.
         lang_sd: Standard deviation of the per-language level (shared by all modes, so
             it cancels in the paired gaps, as in real data).
+        seed_sd: Standard deviation of a per-run shift shared by all languages of that
+            run (a lucky seed lifts every language at once), the noise a language-level
+            test ignores and a seed-level test must carry.
 
     Returns:
         A score table with the columns of :data:`SCORE_COLUMNS`.
@@ -624,11 +623,13 @@ def synthetic_scores(
             arms += [(setting, m, float(gap)) for m in modes]
             for arm_setting, mode, shift in arms:
                 noise_draw = rng.normal(0.0, noise, (n_langs, n_seeds))
+                noise_draw += rng.normal(0.0, seed_sd, (1, n_seeds))
                 frames.append(
                     pd.DataFrame(
                         {
                             "model": model,
                             "params_m": float(size),
+                            "nonemb_m": float((nonemb_m or {}).get(model, size)),
                             "setting": arm_setting,
                             "mode": mode,
                             "seed": np.tile(np.arange(n_seeds), n_langs),

@@ -4,6 +4,11 @@ Everything here works on plain numpy arrays of *paired differences* (treatment m
 baseline, one value per matched unit), so it has no pandas dependency and can be reused
 by any table of the analysis phase.
 
+The scale study uses the seed-level functions (:func:`seed_means`, :func:`seed_inference`,
+:func:`describe_seed_result`): the seed is the unit of replication, the languages of one
+run are repeated measures averaged inside the run. The bootstrap and sign-flip functions
+remain for descriptive use and for tables with many independent units.
+
 Conventions:
 
 - Intervals are percentile bootstrap intervals of the mean; ``seed`` fixes the resampling
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -404,3 +410,170 @@ def describe_difference(
     elif not excludes_zero and has_p and p < alpha:
         note = "; the test rejects but the interval spans 0"
     return f"{null} ({numbers}{note})"
+
+
+# --------------------------------------------------------------------------- seed level
+
+MIN_SEEDS = 3  # fewer seeds: no direction and no significance is stated
+NO_INFERENCE = "no inference"
+
+
+def seed_means(diff_table: np.ndarray, strata: Sequence | np.ndarray | None = None) -> np.ndarray:
+    """Per-seed run means of a ``[unit, seed]`` table of paired differences.
+
+    Languages (and, with ``strata``, tasks with equal weight, as XTREME averages) are
+    averaged *inside* each seed, so each seed contributes one number: the languages of
+    one run are repeated measures of that run, not independent replicates.
+
+    Args:
+        diff_table: 2-D array ``[unit, seed]``; NaN = missing cell.
+        strata: Optional task label per row.
+
+    Returns:
+        One value per seed column that has any observation.
+    """
+    table, labels = _clean_table(diff_table, strata)
+    if table.size == 0:
+        return np.empty(0)
+    per_stratum = [_nanmean(table[labels == k], 0) for k in np.unique(labels)]
+    return _nanmean(np.vstack(per_stratum), 0)
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """Seed-level estimate, interval, test and decision of one cell of a table.
+
+    Attributes:
+        mean: Mean over seeds of the per-seed run means.
+        lo: Lower bound of the simultaneous interval (NaN with < ``MIN_SEEDS`` seeds).
+        hi: Upper bound.
+        p: Two-sided one-sample t-test p-value over seeds (unadjusted).
+        p_adj: Bonferroni-adjusted p (``min(1, family * p)``): the decision's p.
+        n_seeds: Seeds the cell rests on.
+        family: Number of cells the adjustment covers.
+        ci_level: Coverage of the interval, ``1 - alpha / family``.
+        decision: +1 significant increase, -1 significant decrease, 0 not significant,
+            ``None`` no inference (too few seeds).
+        spread_lo: Smallest per-language (seed-averaged) value, descriptive only.
+        spread_hi: Largest per-language value, descriptive only.
+    """
+
+    mean: float
+    lo: float
+    hi: float
+    p: float
+    p_adj: float
+    n_seeds: int
+    family: int
+    ci_level: float
+    decision: int | None
+    spread_lo: float = math.nan
+    spread_hi: float = math.nan
+
+
+def seed_inference(
+    per_seed: Sequence[float] | np.ndarray,
+    family: int = 1,
+    alpha: float = 0.05,
+    *,
+    spread: tuple[float, float] = (math.nan, math.nan),
+) -> SeedResult:
+    """t-test and t-interval over seeds, Bonferroni-adjusted over a family of cells.
+
+    Why a t-test over seeds: with 3 seeds an exact sign-flip test has only 8 sign
+    patterns, so its smallest two-sided p is 0.25 and it can never reject; a bootstrap
+    over 3 values is degenerate. The one-sample t-test on the per-seed run means is
+    exact under normal seed noise and has power with 3 seeds (df = 2).
+
+    Why Bonferroni, not Holm: the decision, the bold cells, the p column and the
+    interval must agree. The interval shown has level ``1 - alpha / family`` and the
+    adjusted p is ``min(1, family * p)``, so the interval excludes 0 exactly when the
+    adjusted p is below ``alpha`` (the t-test and the t-interval are dual). Holm is
+    uniformly more powerful but has no interval with that property.
+
+    Args:
+        per_seed: One value per seed (see :func:`seed_means`); NaNs are dropped.
+        family: Number of cells tested together (family-wise error control).
+        alpha: Family-wise significance level.
+        spread: Descriptive (min, max) over languages, carried into the result.
+
+    Returns:
+        A :class:`SeedResult`; with fewer than ``MIN_SEEDS`` seeds only the mean and the
+        spread are set and ``decision`` is ``None``.
+    """
+    from scipy import stats as sps
+
+    v = np.asarray(per_seed, dtype=float).ravel()
+    v = v[~np.isnan(v)]
+    n, family = int(v.size), max(1, int(family))
+    level = 1.0 - alpha / family
+    mean = float(v.mean()) if n else math.nan
+    if n < MIN_SEEDS:
+        return SeedResult(mean, math.nan, math.nan, math.nan, math.nan, n, family, level, None,
+                          *spread)  # fmt: skip
+    sd = float(v.std(ddof=1))
+    if sd == 0.0:
+        # Identical seeds: the t statistic is infinite unless the mean is 0.
+        p = 1.0 if mean == 0.0 else 0.0
+        lo = hi = mean
+    else:
+        se = sd / math.sqrt(n)
+        p = float(2 * sps.t.sf(abs(mean) / se, df=n - 1))
+        half = float(sps.t.ppf(1 - (1 - level) / 2, df=n - 1)) * se
+        lo, hi = mean - half, mean + half
+    p_adj = min(1.0, family * p)
+    decision = (1 if mean > 0 else -1) if p_adj < alpha else 0
+    return SeedResult(mean, lo, hi, p, p_adj, n, family, level, decision, *spread)
+
+
+def describe_seed_result(
+    r: SeedResult,
+    *,
+    unit: str = "points",
+    digits: int = 1,
+    positive: str = "multilingual is ahead by",
+    negative: str = "English-only is ahead by",
+    null: str = "no significant difference",
+    estimate_name: str = "mean",
+    alpha: float = 0.05,
+    described: str = "the spread over languages is shown for description only",
+) -> str:
+    """Word a :class:`SeedResult`; the sentence follows ``decision`` and nothing else.
+
+    Args:
+        r: The result.
+        unit: Unit after the numbers.
+        digits: Decimals.
+        positive: Phrase for a significant positive value (magnitude follows).
+        negative: Phrase for a significant negative value.
+        null: Phrase when the test does not reject.
+        estimate_name: Name of the estimate (``mean``, ``slope``).
+        alpha: The family-wise level, named in the sentence.
+        described: What the no-inference sentence says is shown for description.
+
+    Returns:
+        One sentence fragment. With too few seeds it states no direction.
+    """
+    if r.mean is None or not np.isfinite(r.mean):
+        return "no estimate (no paired observations)"
+    if r.decision is None:
+        spread = ""
+        if np.isfinite(r.spread_lo) and np.isfinite(r.spread_hi):
+            spread = (
+                f"; languages range {_num(r.spread_lo, digits, True)} to "
+                f"{_num(r.spread_hi, digits, True)}"
+            )
+        seeds = f"{r.n_seeds} seed{'s' if r.n_seeds != 1 else ''}"
+        return f"{seeds}: {NO_INFERENCE}; {described} ({estimate_name} {_num(r.mean, digits, True)} {unit}{spread})"
+    label = f"{r.ci_level * 100:.4g}% CI"
+    p_text = _format_p(r.p_adj, "Bonferroni-adjusted p" if r.family > 1 else "p")
+    tail = f"{r.n_seeds} seeds, t-test over seeds"
+    if r.decision != 0:
+        phrase = positive if r.decision > 0 else negative
+        a, b = (r.lo, r.hi) if r.decision > 0 else (-r.hi, -r.lo)
+        size = _num(abs(r.mean), digits)
+        return f"{phrase} {size} {unit} ({label} [{_num(a, digits)}, {_num(b, digits)}], {p_text}; {tail})"
+    return (
+        f"{null} at the {alpha:g} level ({estimate_name} {_num(r.mean, digits, True)} {unit}, "
+        f"{label} [{_num(r.lo, digits, True)}, {_num(r.hi, digits, True)}], {p_text}; {tail})"
+    )

@@ -10,9 +10,11 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # bundle_fixture sits beside this file
+import bundle_fixture  # noqa: E402
 from bundle_fixture import make_fake_bundle  # noqa: E402
 
 from xstilts import report
@@ -65,33 +67,38 @@ def test_index_sections_and_stand_in_banner(rendered):
     for anchor in ("summary", "claims", "main", "heatmaps", "languages", "scale", "costs", "runs"):
         assert f'id="{anchor}"' in html
     assert "Stand-in results (mini profile)" in html
-    assert html.count("<details") >= 9  # one per target task at least
-    assert "tatoeba" in html and "XTREME avg" in html
+    assert html.count("<details") >= len(bundle_fixture.TASKS)  # one per target task at least
+    assert "tatoeba" in html and "avg covers" in html
 
 
 def test_index_shows_real_annotated_test_sets_apart(rendered):
-    html = rendered[1].read_text()
+    bundle, out = rendered
+    html = out.read_text()
     section = html.split("<h3>Real annotated test sets</h3>", 1)[1].split("</section>", 1)[0]
-    assert "udpos:tr" in section and "panx:ja" in section
-    assert "41.5" in section and "38.2" in section  # one decimal, from the bundle file
+    assert "udpos:tr" in section
+    real = pd.read_csv(bundle / "real_test_sets.csv")
+    mean = real.groupby(["model", "setting", "mode"])["score"].mean()
+    for value in mean:
+        assert f"{value:.1f}" in section  # one decimal, from the run records
 
 
 def test_index_images_and_links_resolve(rendered):
     bundle, out = rendered
     parser = _Images()
     parser.feed(out.read_text())
-    assert len(parser.srcs) == 4  # three heatmaps + the scale figure
+    assert len(parser.srcs) == len(bundle_fixture.MODELS) + 1  # heatmaps + the scale figure
     for src in parser.srcs:
         assert not src.startswith(("/", "file:")), "image paths must be relative"
         assert (out.parent / src).stat().st_size > 1000
     hrefs = re.findall(r'<a href="([^"#:]+\.html)">', out.read_text())
-    assert len(hrefs) == 16
+    assert len(hrefs) == len(pd.read_csv(bundle / "runs.csv"))
     assert all((out.parent / h).is_file() for h in hrefs)
 
 
 def test_index_without_optional_files(tmp_path):
-    bundle = make_fake_bundle(tmp_path / "b", profile="full", with_scale_figure=False)
-    for name in ("scores.csv", "scale_summary.csv", "scale_trend.csv", "costs.csv", "runs.csv"):
+    bundle = make_fake_bundle(tmp_path / "b", profile="full")
+    for name in ("scores.csv", "scale_summary.csv", "scale_group.csv", "scale_trend.csv",
+                 "costs.csv", "runs.csv", "figures/gap_vs_scale.png"):  # fmt: skip
         (bundle / name).unlink()
     html = report.render_index(bundle, tmp_path / "site" / "index.html").read_text()
     assert "Stand-in results" not in html
@@ -157,7 +164,9 @@ def test_index_in_headless_chromium(rendered, tmp_path):
 def test_index_shows_acceptance_checks_with_status(rendered):
     html = rendered[1].read_text()
     table = html.split('<table id="acceptance">', 1)[1].split("</table>", 1)[0]
-    assert table.count("<tr>") == 3  # header + two checks
-    assert '<span class="status supported">pass</span>' in table
-    assert '<span class="status contradicted">fail</span>' in table
-    assert "5 of 5" in table and "71.2" in table
+    checks = pd.read_csv(rendered[0] / "acceptance.csv")
+    assert table.count("<tr>") == 1 + len(checks)
+    for row in checks.itertuples():
+        css = {"pass": "supported", "fail": "contradicted"}.get(row.status, "")
+        assert f'<span class="status {css}">{row.status}</span>' in table
+        assert str(row.value) in table

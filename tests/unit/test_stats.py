@@ -193,3 +193,48 @@ def test_wording_edge_cases():
         1.2, 0.5, 2.0, 0.01, unit="points per 10x parameters", positive="grows by"
     )
     assert custom == "grows by 1.2 points per 10x parameters (95% CI [0.5, 2.0], p = 0.010)"
+
+
+# --------------------------------------------------------------------------- seed level
+
+
+def test_seed_means_average_languages_inside_each_seed_and_tasks_equally():
+    from xstilts.stats import seed_means
+
+    table = np.array([[1.0, 2.0], [3.0, 4.0], [10.0, np.nan]])  # rows: de, fr (xnli), de (pawsx)
+    got = seed_means(table, strata=["xnli", "xnli", "pawsx"])
+    assert got.tolist() == [(2.0 + 10.0) / 2, 3.0]  # seed 1 lacks pawsx: xnli alone
+
+
+def test_seed_inference_is_the_t_test_and_its_dual_interval():
+    from scipy import stats
+
+    from xstilts.stats import seed_inference
+
+    v = [1.0, 2.0, 4.0]
+    r = seed_inference(v, family=4)
+    t = stats.ttest_1samp(v, 0.0)
+    assert r.p == pytest.approx(t.pvalue) and r.p_adj == pytest.approx(min(1, 4 * t.pvalue))
+    lo, hi = stats.t.interval(1 - 0.05 / 4, df=2, loc=np.mean(v), scale=stats.sem(v))
+    assert (r.lo, r.hi) == pytest.approx((lo, hi))
+    assert r.decision == (1 if r.p_adj < 0.05 else 0)
+    assert (r.lo > 0) == (r.p_adj < 0.05)  # the interval agrees with the decision
+
+
+def test_seed_inference_needs_three_seeds():
+    from xstilts.stats import describe_seed_result, seed_inference
+
+    r = seed_inference([-50.0, -49.0], spread=(-60.0, -40.0))
+    assert r.decision is None and math.isnan(r.lo) and math.isnan(r.p)
+    text = describe_seed_result(r)
+    assert text.startswith("2 seeds: no inference")
+    assert "ahead" not in text and "-60.0 to -40.0" in text
+
+
+def test_seed_wording_follows_the_decision():
+    from xstilts.stats import describe_seed_result, seed_inference
+
+    down = describe_seed_result(seed_inference([-50.0, -51.0, -49.5]))
+    assert down.startswith("English-only is ahead by 50.2 points (95% CI [")
+    flat = describe_seed_result(seed_inference([-1.0, 1.5, 0.2]))
+    assert flat.startswith("no significant difference at the 0.05 level (mean +0.2")

@@ -1,56 +1,50 @@
 """Analysis (``30_analysis.ipynb``): every finished run → the analysis bundle.
 
 The bundle (``<run_dir>/bundle/``) is the only input of the HTML index and the paper
-(showyourwork style: numbers come from files). Files::
-
-    scores.csv          per (model, setting, mode, seed, task, lang) score (long format)
-    task_scores.csv     mean over languages, then seeds
-    xtreme.csv          mean over the target tasks present, per model/setting/mode
-    claims.json         the nine seed claims checked against published numbers and this run
-    references.json     what the seed's three references are and what they bear on
-    scale_summary.csv   gap (multilingual − English-only, and English-only − none) per scale
-    scale_group.csv     the same per task family; scale_language.csv per language
-    scale_trend.csv     slope of the gap against log10(parameters)
-    retrieval_layers.csv  retrieval score at every layer per run (dev and test, chosen layer)
-    readout_depth.csv   per trained run: retrieval loss, loss at the untrained layer, and the
-                        part re-choosing the layer on dev recovers (``xstilts.readout_depth``)
-    costs.csv           wall time and device-hours per run
-    runs.csv            every run with its HTML report
-    published_v1.csv    the paper's v1 Table 2 (absolute), for side-by-side tables
-    provenance.json     git commit, profile, versions, run ids
-    figures/            gap_vs_scale.png
+(showyourwork style: numbers come from files). Its schema, one typed dataclass with the
+columns of every table, is :mod:`xstilts.bundle`; this module only computes the tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from xstilts import bundle as bundle_schema
 from xstilts import io, paths, runs, xtreme
+from xstilts.bundle import Bundle
 from xstilts.run_params import AnalysisRunParams
 
 SCALE_NOTE = {
-    "mini": "scale axis = layer-truncated multilingual-e5-small (3/6/12 layers), the offline "
-    "stand-in for mBERT / XLM-R base / XLM-R large; data are mini-XTREME (synthetic tasks, "
-    "real parallel text)",
+    "mini": "scale axis = non-embedding parameters of layer-truncated multilingual-e5-small "
+    "(3/6/12 layers), the offline stand-in for mBERT / XLM-R base / XLM-R large; data are "
+    "mini-XTREME (synthetic tasks, real parallel text)",
     "smoke": "smoke test: a tiny random encoder; numbers are meaningless",
-    "full": "scale axis = mBERT-base, XLM-R base, XLM-R large",
+    "full": "scale axis = non-embedding parameters of mBERT-base, XLM-R base, XLM-R large",
 }
+RUN_KEYS = ("model", "params_m", "nonemb_m", "setting", "mode", "seed", "task", "group")
+NO_DEV_NOTE = (
+    "no dev scores recorded: the best setting cannot be selected on dev, and a maximum "
+    "over test scores would be biased, so none is selected"
+)
 
 
-@dataclass
-class Bundle:
-    """The analysis results held in memory before writing."""
+def _millions(count) -> float:
+    return round(count / 1e6, 2) if count else math.nan
 
-    dir: Path
-    tables: dict
-    claims: list
-    references: list
-    provenance: dict
+
+def _run_cell(m: dict) -> dict:
+    """The keys of one target run; the scale axis is its non-embedding parameter count."""
+    cell = {k: m.get(k) for k in RUN_KEYS if k != "nonemb_m"}
+    params = m.get("parameters") or {}
+    cell["nonemb_m"] = _millions(params.get("non_embedding")) if isinstance(params, dict) else None
+    if cell["nonemb_m"] is None or math.isnan(cell["nonemb_m"]):
+        cell["nonemb_m"] = cell["params_m"]  # an old record without the split: total count
+    return cell
 
 
 def _score_rows(p: AnalysisRunParams, section: str, extra: tuple[str, ...]) -> pd.DataFrame:
@@ -60,16 +54,30 @@ def _score_rows(p: AnalysisRunParams, section: str, extra: tuple[str, ...]) -> p
         m = runs.read_metrics(d)
         if m.get("status") != "ok":
             continue
-        cell = {
-            k: m.get(k) for k in ("model", "params_m", "setting", "mode", "seed", "task", "group")
-        }
+        cell = _run_cell(m)
+        dev = m.get("dev_per_language") or {}
+        run_dev = (m.get("dev_average") or {}).get("score", math.nan)
         for lang, s in (m.get(section) or {}).items():
-            rows.append({**cell, "lang": lang, "score": s["score"], **{k: s.get(k) for k in extra}})
+            rows.append(
+                {
+                    **cell,
+                    "lang": lang,
+                    "score": s["score"],
+                    "dev_score": (dev.get(lang) or {}).get("score", math.nan),
+                    "run_dev_avg": run_dev,
+                    **{k: s.get(k) for k in extra},
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def collect(p: AnalysisRunParams) -> pd.DataFrame:
-    """Long score table from every finished target run's ``metrics.json``."""
+    """Long score table from every finished target run's ``metrics.json``.
+
+    ``score`` is the test score; ``dev_score`` the same language's dev score and
+    ``run_dev_avg`` the run's dev average (``dev_per_language`` / ``dev_average``), NaN
+    where the run recorded none.
+    """
     return _score_rows(p, "per_language", ("f1", "exact_match"))
 
 
@@ -83,21 +91,81 @@ def collect_real(p: AnalysisRunParams) -> pd.DataFrame:
 
 
 def task_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """Mean over languages per seed, then mean over seeds (XTREME per-task score)."""
-    keys = ["model", "params_m", "setting", "mode", "task"]
+    """Mean over languages per seed, then mean over seeds (XTREME per-task score).
+
+    ``dev_score`` is the mean over seeds of each run's dev average (NaN without dev).
+    """
+    keys = ["model", "params_m", "nonemb_m", "setting", "mode", "task"]
     per_seed = scores.groupby([*keys, "seed"], as_index=False).agg(
-        score=("score", "mean"), n_langs=("lang", "nunique")
+        score=("score", "mean"), dev_score=("run_dev_avg", "first"), n_langs=("lang", "nunique")
     )
     return per_seed.groupby(keys, as_index=False).agg(
-        score=("score", "mean"), n_langs=("n_langs", "max"), n_seeds=("seed", "nunique")
+        score=("score", "mean"),
+        dev_score=("dev_score", lambda v: v.mean() if v.notna().all() else math.nan),
+        n_langs=("n_langs", "max"),
+        n_seeds=("seed", "nunique"),
     )
 
 
 def xtreme_avg(tasks: pd.DataFrame) -> pd.DataFrame:
-    """Mean over the target tasks present (the XTREME score when all nine ran)."""
-    return tasks.groupby(["model", "params_m", "setting", "mode"], as_index=False).agg(
-        avg=("score", "mean"), n_tasks=("task", "nunique")
-    )
+    """Mean over the tasks *every* compared row has, with what each row lacks.
+
+    A comparison of averages over different task sets compares task mixes, not models
+    (in mini the smaller rungs skip POS and NER). So ``avg`` covers the tasks common to
+    all (model, setting, mode) rows (``avg_tasks``); ``lacks`` lists the tasks of the
+    union a row does not have, ``left_out`` the tasks a row has that the average omits.
+    """
+    keys = ["model", "params_m", "setting", "mode"]
+    sets = tasks.groupby(keys)["task"].agg(frozenset)
+    common = frozenset.intersection(*sets) if len(sets) else frozenset()
+    union = frozenset.union(*sets) if len(sets) else frozenset()
+    shown = ", ".join(bundle_schema.task_order(common))
+    rows = []
+    for key, frame in tasks.groupby(keys):
+        own = set(frame["task"])
+        used = frame[frame["task"].isin(common)]
+        dev = used["dev_score"]
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "avg": used["score"].mean() if len(used) else math.nan,
+                "dev_avg": dev.mean() if len(dev) and dev.notna().all() else math.nan,
+                "n_tasks": len(used),
+                "avg_tasks": shown,
+                "lacks": ", ".join(bundle_schema.task_order(union - own)),
+                "left_out": ", ".join(bundle_schema.task_order(own - common)),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(bundle_schema.TABLES["xtreme"]))
+
+
+def best_settings(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Best intermediate (setting, mode) per (model, task), chosen on dev, scored on test.
+
+    The paper picks its best model per target task (claim 5). Picking the maximum of
+    many test scores and reporting it is biased upwards, so the choice uses the dev
+    score and the reported number is the chosen row's test score. Without dev scores
+    for a task nothing is selected, and the note says why.
+    """
+    rows = []
+    for (model, task), frame in tasks.groupby(["model", "task"]):
+        base = frame.loc[frame["setting"] == "none", "score"]
+        base_score = float(base.iloc[0]) if len(base) else math.nan
+        cands = frame[frame["setting"] != "none"]
+        row = {"model": model, "task": task, "baseline_score": base_score}
+        if cands.empty:
+            continue
+        if cands["dev_score"].notna().all():
+            best = cands.loc[cands["dev_score"].idxmax()]
+            row.update(selected_on="dev", setting=best["setting"], mode=best["mode"],
+                       dev_score=best["dev_score"], score=best["score"],
+                       gain=best["score"] - base_score,
+                       note=f"chosen on dev among {len(cands)} (setting, mode) rows")  # fmt: skip
+        else:
+            row.update(selected_on="not selected", setting="", mode="", dev_score=math.nan,
+                       score=math.nan, gain=math.nan, note=NO_DEV_NOTE)  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(bundle_schema.TABLES["best_settings"]))
 
 
 def _cost_rows(p: AnalysisRunParams) -> list[dict]:
@@ -115,7 +183,11 @@ def _cost_rows(p: AnalysisRunParams) -> list[dict]:
                 "model": m.get("model", ""),
                 "setting": m.get("setting", ""),
                 "task": m.get("task", ",".join(m.get("tasks", []))),
-                "status": m.get("status", "ok"),
+                # the run store's own record: DONE says whether the run resumed
+                "status": ("resumed" if stamp.get("resumed") else "done")
+                if stamp
+                else m.get("status", "unfinished"),
+                "result": m.get("status", ""),
                 "wall_s": round(wall, 2),
                 "device": device,
                 "device_hours": round(wall / 3600, 5) if device == "cuda" else 0.0,
@@ -215,6 +287,15 @@ def run_context(p: AnalysisRunParams, scores: pd.DataFrame) -> dict:
         "n_intermediate_tasks": len(tasks),
         "intermediate_tasks": tasks,
         "models": sorted(scores["model"].unique()) if len(scores) else [],
+        # seeds of the main model's cells (the fewest): below 3 no direction is decided
+        "n_seeds": int(
+            scores[scores["model"] == main]
+            .groupby(["setting", "mode", "task"])["seed"]
+            .nunique()
+            .min()
+        )
+        if len(scores)
+        else None,
     }
 
 
@@ -225,61 +306,73 @@ def main_model(scores: pd.DataFrame) -> str:
     return scores.sort_values("params_m").iloc[-1]["model"]
 
 
+def _scale_tables(scores: pd.DataFrame, out: Path) -> dict:
+    """Scale-study tables (seed-level tests) and the gap figure."""
+    from xstilts import scale_study
+
+    gaps = scale_study.compute_gaps(scores[list(scale_study.SCORE_COLUMNS)])
+    if not len(gaps):
+        return {}
+    summary = scale_study.summarise_scale_study(gaps)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    scale_study.plot_gap_vs_scale(summary["group"], out / "figures" / "gap_vs_scale.png")
+    return {
+        "scale_summary": summary["task"],
+        "scale_group": summary["group"],
+        "scale_language": summary["language"],
+        "scale_trend": scale_study.scale_trend(gaps),
+    }
+
+
 def analyse(scores: pd.DataFrame, p: AnalysisRunParams) -> Bundle:
     """Compute every table of the bundle (nothing is written yet)."""
-    from xstilts import acceptance, claims, scale_study
+    from xstilts import acceptance, claims
 
     out = Path(p.run_dir) / "bundle"
-    tasks = task_scores(scores) if len(scores) else pd.DataFrame()
-    tables = {
-        "scores": scores,
-        "task_scores": tasks,
-        "xtreme": xtreme_avg(tasks) if len(tasks) else pd.DataFrame(),
-    }
+    empty = pd.DataFrame(columns=list(bundle_schema.TABLES["task_scores"]))
+    tasks = task_scores(scores) if len(scores) else empty
     main = main_model(scores)
     run_table = (
-        tasks[tasks["model"] == main][["setting", "mode", "task", "score"]] if len(tasks) else None
+        tasks[tasks["model"] == main][["setting", "mode", "task", "score", "dev_score"]]
+        if len(tasks)
+        else None
     )
-    context = run_context(p, scores)
-    claim_results = claims.verify_claims(run_table, context)
-    tables["published_v1"] = claims.published_task_table("v1", "dev")
-    if len(scores) and scores["model"].nunique() >= 1:
-        gaps = scale_study.compute_gaps(scores)
-        if len(gaps):
-            summary = scale_study.summarise_scale_study(gaps, n_boot=2000)
-            ci = {"ci_lo": "lo", "ci_hi": "hi"}  # the bundle contract names the interval lo/hi
-            tables["scale_summary"] = summary["task"].rename(columns=ci)
-            tables["scale_group"] = summary["group"].rename(columns=ci)
-            tables["scale_language"] = summary["language"]
-            tables["scale_trend"] = scale_study.scale_trend(gaps, n_boot=2000).rename(columns=ci)
-            (out / "figures").mkdir(parents=True, exist_ok=True)
-            scale_study.plot_gap_vs_scale(summary["group"], out / "figures" / "gap_vs_scale.png")
-    tables["acceptance"] = acceptance.check(scores, p.profile)
     real = collect_real(p)
-    if len(real):
-        tables["real_test_sets"] = real
     from xstilts import readout_depth
 
-    layers = readout_depth.layer_table(p.target_dirs)
-    if len(layers):  # retrieval at every layer, and the part of the loss due to read-out depth
-        tables["retrieval_layers"] = layers
-        tables["readout_depth"] = readout_depth.depth_effect(layers)
-    tables["costs"] = pd.DataFrame(_cost_rows(p))
-    tables["runs"] = pd.DataFrame(_run_links(p))
-    return Bundle(out, tables, claim_results, claims.check_references(), provenance(p))
+    layers = readout_depth.layer_table(p.target_dirs)  # retrieval score at every layer
+    return Bundle(
+        root=out,
+        scores=scores if len(scores) else None,
+        task_scores=tasks,
+        xtreme=xtreme_avg(tasks)
+        if len(tasks)
+        else pd.DataFrame(columns=list(bundle_schema.TABLES["xtreme"])),
+        best_settings=best_settings(tasks) if len(tasks) else None,
+        claims=claims.verify_claims(run_table, run_context(p, scores)),
+        references=claims.check_references(),
+        provenance=provenance(p),
+        published_v1=claims.published_task_table("v1", "dev"),
+        acceptance=acceptance.check(scores, p.profile),
+        real_test_sets=real if len(real) else None,
+        retrieval_layers=layers if len(layers) else None,
+        readout_depth=readout_depth.depth_effect(layers) if len(layers) else None,
+        costs=pd.DataFrame(_cost_rows(p)),
+        runs=pd.DataFrame(_run_links(p)),
+        **(_scale_tables(scores, out) if len(scores) else {}),
+    )
 
 
 def show(bundle: Bundle):
     """Display the main tables in the notebook (a log; the index page is the report)."""
     from IPython.display import Image, Markdown, display
 
-    t = bundle.tables
-    if len(t["task_scores"]):
+    if len(bundle.task_scores):
         display(Markdown("### Task scores (mean over languages and seeds)"))
         display(
-            t["task_scores"]
-            .pivot_table(index=["model", "setting", "mode"], columns="task", values="score")
-            .round(1)
+            bundle.task_scores.pivot_table(
+                index=["model", "setting", "mode"], columns="task", values="score"
+            ).round(1)
         )
     display(Markdown("### Claims"))
     display(
@@ -295,44 +388,25 @@ def show(bundle: Bundle):
             ]
         )
     )
-    if "scale_group" in t:
-        display(Markdown("### Scale study (gap per task family)"))
-        cols = [
-            c
-            for c in (
-                "model",
-                "params_m",
-                "mode",
-                "baseline",
-                "group",
-                "mean",
-                "lo",
-                "hi",
-                "p",
-                "statement",
-            )
-            if c in t["scale_group"].columns
-        ]
-        display(t["scale_group"][cols].round(3))
-    fig = bundle.dir / "figures" / "gap_vs_scale.png"
-    if fig.exists():
+    if bundle.scale_group is not None:
+        display(Markdown("### Scale study (gap per task family, seed-level test)"))
+        cols = ["setting", "baseline", "mode", "model", "nonemb_m", "group", "mean", "ci_lo",
+                "ci_hi", "p_adj", "decision", "statement"]  # fmt: skip
+        display(bundle.scale_group[cols].round(3))
+    fig = bundle.scale_figure
+    if fig is not None:
         display(Image(filename=str(fig)))
 
 
 def write_results(bundle: Bundle, p: AnalysisRunParams) -> dict:
     """Write the bundle files atomically, then ``metrics.json``."""
-    bundle.dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in bundle.tables.items():
-        io.atomic_write_text(bundle.dir / f"{name}.csv", frame.to_csv(index=False))
-    io.atomic_write_json(bundle.dir / "claims.json", bundle.claims)
-    io.atomic_write_json(bundle.dir / "references.json", bundle.references)
-    io.atomic_write_json(bundle.dir / "provenance.json", bundle.provenance)
-    xt = bundle.tables["xtreme"]
+    bundle_schema.write(bundle)
+    xt = bundle.xtreme
     m = {
         "phase": "analysis",
         "status": "ok",
-        "bundle": str(bundle.dir),
-        "n_scores": len(bundle.tables["scores"]),
+        "bundle": str(bundle.root),
+        "n_scores": 0 if bundle.scores is None else len(bundle.scores),
         "claims": {
             c["id"]: {"published": c["published"]["status"], "run": c["run"]["status"]}
             for c in bundle.claims
