@@ -312,28 +312,42 @@ def pipeline_timing(report_dir: Path, profile: str, run_ids: set[str] | None = N
     return timing
 
 
-def cost_summary(costs: pd.DataFrame | None) -> tuple[list[dict], dict]:
+def last_execution_ids(timing: dict | None) -> set[str] | None:
+    """Run ids the pipeline's last recorded execution finished (``cli.record_execution``)."""
+    executions = (timing or {}).get("executions") or []
+    return set(executions[-1].get("run_ids", [])) if executions else None
+
+
+def cost_summary(
+    costs: pd.DataFrame | None, executed: set[str] | None = None
+) -> tuple[list[dict], dict]:
     """Wall time and device-hours per phase, plus the total.
 
+    Args:
+        costs: The bundle's cost rows.
+        executed: Run ids the last pipeline execution finished (from its own record);
+            ``None`` when there is no record, and ``ran`` is then ``None``.
+
     Returns:
-        ``(per_phase, total)``; each entry has ``phase``, ``runs``, ``ran``, ``wall_h`` and
-        ``device_hours``.
+        ``(per_phase, total)``; each entry has ``phase``, ``runs``, ``ran`` (runs of the
+        phase the last execution finished), ``wall_h`` and ``device_hours``.
     """
     if costs is None or costs.empty:
         return [], {}
-
-    def summarise(frame: pd.DataFrame, phase: str) -> dict:
-        return dict(
-            phase=phase,
-            runs=int(len(frame)),
-            ran=int((frame["status"] == "ran").sum()),
-            wall_h=float(frame["wall_s"].sum()) / 3600,
-            device_hours=float(frame["device_hours"].sum()),
-            devices=", ".join(sorted(frame["device"].dropna().astype(str).unique())),
+    rows = []
+    for phase, frame in [*costs.groupby("phase", sort=False), ("total", costs)]:
+        ids = set(frame["run_id"].astype(str))
+        rows.append(
+            dict(
+                phase=str(phase),
+                runs=int(len(frame)),
+                ran=None if executed is None else len(ids & executed),
+                wall_h=float(frame["wall_s"].sum()) / 3600,
+                device_hours=float(frame["device_hours"].sum()),
+                devices=", ".join(sorted(frame["device"].dropna().astype(str).unique())),
+            )
         )
-
-    phases = [summarise(g, str(p)) for p, g in costs.groupby("phase", sort=False)]
-    return phases, summarise(costs, "total")
+    return rows[:-1], rows[-1]
 
 
 def claim_counts(claims: list[dict], side: str) -> dict[str, int]:
@@ -532,7 +546,9 @@ def _what_ran(bundle: Bundle) -> dict:
 
 
 def _context(bundle: Bundle, out_dir: Path) -> dict:
-    phases, total = cost_summary(bundle.costs)
+    run_ids = None if bundle.costs is None else set(bundle.costs["run_id"].astype(str))
+    timing = pipeline_timing(out_dir, bundle.profile, run_ids)
+    phases, total = cost_summary(bundle.costs, last_execution_ids(timing))
     published = None
     if bundle.published is not None and not bundle.published.empty:
         pub = published_with_gains(bundle.published)
@@ -562,11 +578,7 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
         acceptance=None
         if bundle.acceptance is None
         else bundle.acceptance.fillna("").to_dict("records"),
-        timing=pipeline_timing(
-            out_dir,
-            bundle.profile,
-            None if bundle.costs is None else set(bundle.costs["run_id"].astype(str)),
-        ),
+        timing=timing,
         scale=scale_table(bundle),
         scale_tasks=None
         if bundle.scale_summary is None

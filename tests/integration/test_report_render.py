@@ -170,3 +170,25 @@ def test_index_shows_acceptance_checks_with_status(rendered):
         css = {"pass": "supported", "fail": "contradicted"}.get(row.status, "")
         assert f'<span class="status {css}">{row.status}</span>' in table
         assert str(row.value) in table
+
+
+def test_ran_column_counts_the_last_execution_from_the_pipeline_record():
+    costs = pd.DataFrame(
+        {
+            "phase": ["data", "target", "target"],
+            "run_id": ["d1", "t1", "t2"],
+            "model": ["m"] * 3,
+            "setting": ["none"] * 3,
+            "task": ["", "xnli", "tatoeba"],
+            "status": ["done"] * 3,
+            "wall_s": [10.0, 20.0, 30.0],
+            "device": ["cpu"] * 3,
+            "device_hours": [0.0, 0.01, 0.01],
+        }
+    )
+    timing = {"executions": [{"run_ids": ["d1", "t1", "t2"]}, {"run_ids": ["t2"]}]}
+    phases, total = report.cost_summary(costs, report.last_execution_ids(timing))
+    assert {p["phase"]: p["ran"] for p in phases} == {"data": 0, "target": 1}
+    assert total["ran"] == 1 and total["runs"] == 3
+    _, unknown = report.cost_summary(costs, report.last_execution_ids(None))
+    assert unknown["ran"] is None  # no record: say nothing rather than 0
