@@ -57,7 +57,7 @@ class ClassificationHead(nn.Module):
 
     def forward(self, hidden_states, batch, encoder):  # noqa: D102
         logits = self.logits(hidden_states)
-        loss = F.cross_entropy(logits, batch["labels"]) if "labels" in batch else None
+        loss = F.cross_entropy(logits.float(), batch["labels"]) if "labels" in batch else None
         return loss, {"logits": logits}
 
 
@@ -74,7 +74,7 @@ class MultipleChoiceHead(ClassificationHead):
     def forward(self, hidden_states, batch, encoder):  # noqa: D102
         n_choices = batch["input_ids"].shape[1]
         logits = self.logits(hidden_states).view(-1, n_choices)
-        loss = F.cross_entropy(logits, batch["labels"]) if "labels" in batch else None
+        loss = F.cross_entropy(logits.float(), batch["labels"]) if "labels" in batch else None
         return loss, {"logits": logits}
 
 
@@ -95,7 +95,8 @@ class QAHead(nn.Module):
         s = batch["start_positions"].clamp(0, n)
         e = batch["end_positions"].clamp(0, n)
         loss = (
-            F.cross_entropy(start, s, ignore_index=n) + F.cross_entropy(end, e, ignore_index=n)
+            F.cross_entropy(start.float(), s, ignore_index=n)
+            + F.cross_entropy(end.float(), e, ignore_index=n)
         ) / 2
         return loss, outputs
 
@@ -113,7 +114,7 @@ class TaggingHead(nn.Module):
         loss = None
         if "labels" in batch:
             loss = F.cross_entropy(
-                logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE_INDEX
+                logits.flatten(0, 1).float(), batch["labels"].flatten(), ignore_index=IGNORE_INDEX
             )
         return loss, {"logits": logits}
 
@@ -148,7 +149,7 @@ class MaskedLMHead(nn.Module):
         if targets.numel() == 0:
             # No masked token in this batch: a zero loss that still touches the graph.
             return logits.sum() * 0.0, {"logits": logits}
-        return F.cross_entropy(logits, targets), {"logits": logits}
+        return F.cross_entropy(logits.float(), targets), {"logits": logits}
 
 
 def _build_classification(spec, hidden, vocab, dropout):

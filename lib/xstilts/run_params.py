@@ -43,6 +43,7 @@ class IntermediateRunParams:
     train: dict = field(default_factory=dict)  # TrainSpec fields
     device: str = "auto"
     threads: int = 0
+    precision: str = "fp32"  # fp32 | bf16 (compute.precision resolved at plan time)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class TargetRunParams:
     train: dict = field(default_factory=dict)
     device: str = "auto"
     threads: int = 0
+    precision: str = "fp32"  # fp32 | bf16 (compute.precision resolved at plan time)
 
 
 @dataclass

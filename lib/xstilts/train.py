@@ -20,7 +20,8 @@ Features and their trade-offs:
   within a mega-batch (the same compromise as ``group_by_length`` in transformers).
 - **Schedule.** AdamW (fused on CUDA), linear warm-up over ``warmup_ratio`` of the
   steps then linear decay to 0 (paper A.1: 10% warm-up), gradient clipping at 1.0,
-  gradient accumulation. bf16 autocast on GPU only.
+  gradient accumulation. ``precision="bf16"``: bf16 autocast of the forward pass on CPU
+  and GPU (``xstilts.precision``); weights, optimizer states and losses stay fp32.
 - **Early stopping / model selection** on the first ``dev_subset`` (500) English dev
   examples of each task (paper A.1): the selection score is the mean over tasks; the
   best evaluation's weights are kept in ``run_dir/best/`` and restored at the end.
@@ -61,6 +62,7 @@ from xstilts.features import TENSOR_COLUMNS, Collator, LengthGroupedSampler
 from xstilts.heads import MultiTaskModel
 from xstilts.heads import freeze_embeddings as _freeze_embeddings
 from xstilts.io import atomic_write_json, read_json
+from xstilts.precision import autocast
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,13 @@ class TrainConfig:
             "help": "Freeze the word-embedding matrix (cheap optimizer on big vocabularies)."
         },
     )
-    bf16: bool = field(default=False, metadata={"help": "bf16 autocast; used on CUDA only."})
+    precision: str = field(
+        default="fp32",
+        metadata={
+            "help": "fp32 | bf16: bf16 autocast of forward passes (weights, gradients, "
+            "optimizer states and losses stay fp32); see xstilts.precision."
+        },
+    )
     checkpoint_every: int = field(
         default=0,
         metadata={"help": "Write a resumable checkpoint every N steps; 0 = at the end only."},
@@ -441,7 +449,8 @@ def _make_accelerator(cfg: TrainConfig):
     cuda = torch.cuda.is_available()
     return Accelerator(
         cpu=not cuda,
-        mixed_precision="bf16" if (cfg.bf16 and cuda) else "no",
+        # Autocast is ours (xstilts.precision, the same rule as evaluation), not accelerate's.
+        mixed_precision="no",
         # Heads of tasks not drawn in a step get no gradient.
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
     )
@@ -590,7 +599,8 @@ def train(
             state["task_counts"][task] = state["task_counts"].get(task, 0) + 1
             batch, n = batches.next(task)
             batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
-            loss, _ = model(task, batch)
+            with autocast(cfg.precision, accelerator.device):
+                loss, _ = model(task, batch)
             value = float(loss.detach())
             if not math.isfinite(value):
                 reason = f"non-finite loss ({value}) at step {state['step'] + 1} on task {task}"

@@ -41,6 +41,7 @@ class Setup:
     device: str
     params: dict
     t0: float
+    precision: str = "fp32"
 
 
 def training_rows(p: IntermediateRunParams, data_root: Path, task: str) -> list[dict]:
@@ -65,6 +66,7 @@ def setup(p: IntermediateRunParams) -> Setup:
     """Load the encoder and featurise the training data of the setting."""
     t0 = time.time()
     device = common.setup_device(p.device, p.threads)
+    precision = common.check_precision(p.precision, device)
     data_root = store.dataset_dir(p.data_dir)
     encoder, tokenizer = load_encoder(p.model)
     max_len = p.train["max_seq_len"]
@@ -91,21 +93,32 @@ def setup(p: IntermediateRunParams) -> Setup:
     # Heads seeded by the run's seed: the same run gives the same result in any process.
     model = MultiTaskModel(encoder, specs, tokenizer=tokenizer, seed=p.seed)
     return Setup(
-        model, tokenizer, specs, train_sets, dev_sets, sizes, device, count_parameters(encoder), t0
+        model,
+        tokenizer,
+        specs,
+        train_sets,
+        dev_sets,
+        sizes,
+        device,
+        count_parameters(encoder),
+        t0,
+        precision,
     )
 
 
 def describe(s: Setup) -> None:
     """Print what will be trained."""
-    print(f"device {s.device}; encoder parameters {s.params}")
+    print(f"device {s.device}; precision {s.precision}; encoder parameters {s.params}")
     for task, n in s.sizes.items():
         print(f"  {task}: {n} training examples, {len(s.train_sets[task])} features")
 
 
 def run(s: Setup, p: IntermediateRunParams) -> TrainResult:
     """Train (resuming from ``checkpoint/`` if present), restore the best weights, save the encoder."""
-    cfg = common.train_config(p.train, p.seed, s.device)
-    evaluate_fn = common.make_evaluate_fn(s.specs, s.tokenizer, p.train["max_seq_len"])
+    cfg = common.train_config(p.train, p.seed, s.device, s.precision)
+    evaluate_fn = common.make_evaluate_fn(
+        s.specs, s.tokenizer, p.train["max_seq_len"], precision=s.precision
+    )
     result = train(s.model, s.train_sets, s.dev_sets, cfg, p.run_dir, evaluate_fn)
     if result.status != "diverged":
         load_best(s.model, p.run_dir)
@@ -152,6 +165,7 @@ def write_results(s: Setup, result: TrainResult, evaluation: dict, p: Intermedia
         "train_sizes": s.sizes,
         "parameters": s.params,
         "device": s.device,
+        "precision": s.precision,
         "train": result.to_dict(),
         "evaluation": evaluation,
         "encoder_dir": str(Path(p.run_dir) / "encoder") if result.status != "diverged" else None,

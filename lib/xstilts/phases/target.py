@@ -40,6 +40,7 @@ class Setup:
     train_rows: list = field(default_factory=list)
     dev_sets: dict = field(default_factory=dict)
     layer: int = 0
+    precision: str = "fp32"
 
 
 def encoder_source(p: TargetRunParams) -> str:
@@ -68,6 +69,7 @@ def setup(p: TargetRunParams) -> Setup:
     base = params if not p.intermediate_dir else model_info(p.model)["parameters"]
     s = Setup(spec, encoder, tokenizer, source, device, params, base, t0)
     s.layer = p.retrieval_layer
+    s.precision = common.check_precision(p.precision, device)
     if spec.train_task:
         root = store.dataset_dir(p.data_dir)
         s.train_rows = store.read_split(root, spec.train_task, "train", "en")
@@ -88,6 +90,7 @@ def setup(p: TargetRunParams) -> Setup:
 def describe(s: Setup) -> None:
     """Print the encoder source and the data sizes."""
     print(f"task {s.spec.name} ({s.spec.kind}); encoder {s.encoder_source}; device {s.device}")
+    print(f"precision {s.precision} (training, evaluation and retrieval embeddings)")
     print(f"encoder parameters {s.params}")
     if s.train_rows:
         print(f"English training examples: {len(s.train_rows)} (from {s.spec.train_task})")
@@ -107,8 +110,10 @@ def run(s: Setup, p: TargetRunParams) -> TrainResult | None:
         seed=p.seed,
         progress=False,
     )
-    cfg = common.train_config(p.train, p.seed, s.device)
-    evaluate_fn = common.make_evaluate_fn({p.task: s.spec}, s.tokenizer, max_len)
+    cfg = common.train_config(p.train, p.seed, s.device, s.precision)
+    evaluate_fn = common.make_evaluate_fn(
+        {p.task: s.spec}, s.tokenizer, max_len, precision=s.precision
+    )
     result = train(s.model, {p.task: feats}, s.dev_sets, cfg, p.run_dir, evaluate_fn)
     if result.status != "diverged":
         load_best(s.model, p.run_dir)
@@ -134,6 +139,7 @@ def evaluate_tatoeba(s: Setup, p: TargetRunParams) -> dict:
                 layer,
                 max_length=p.train["max_seq_len"],
                 device=s.device,
+                precision=s.precision,
             )
             for side in ("src", "trg")
         ]
@@ -160,6 +166,7 @@ def evaluate_bucc(s: Setup, p: TargetRunParams) -> dict:
                     layer,
                     max_length=p.train["max_seq_len"],
                     device=s.device,
+                    precision=s.precision,
                 )
                 for side in sides
             }
@@ -189,7 +196,14 @@ def evaluate_trained(s: Setup, p: TargetRunParams) -> dict:
     for lang in p.languages:
         rows = store.read_split(root, p.task, "test", lang)
         out[lang] = common.score_rows(
-            s.model, s.spec, p.task, rows, s.tokenizer, p.train["max_seq_len"], lang
+            s.model,
+            s.spec,
+            p.task,
+            rows,
+            s.tokenizer,
+            p.train["max_seq_len"],
+            lang,
+            precision=s.precision,
         )
         out[lang]["n"] = len(rows)
         if rows and rows[0]["id"].startswith(f"{p.task}-real-"):
@@ -263,6 +277,7 @@ def write_results(s: Setup, result: TrainResult | None, evaluation: dict, p: Tar
         "retrieval_layer": _retrieval_layer(s) if not s.spec.train_task else None,
         "train": result.to_dict() if result is not None else None,
         "device": s.device,
+        "precision": s.precision,
         "wall_s": round(time.time() - s.t0, 2),
     }
     runs.write_metrics(p.run_dir, m)
