@@ -133,6 +133,23 @@ class MaskedLMHead(nn.Module):
         self.layer_norm = nn.LayerNorm(hidden, eps=eps)
         self.bias = nn.Parameter(torch.zeros(vocab_size))
 
+    def _decoder_weight(self, weight: torch.Tensor) -> torch.Tensor:
+        """The decoder matrix in the autocast dtype, cast once while it is frozen.
+
+        Autocast re-casts a weight on every call unless it requires grad (then its cache
+        holds it for one forward). A frozen 250k x 384 embedding would be cast at every MLM
+        step, which under bf16 cost more than the projection itself (238 vs 99 ms measured
+        on 2 cores); frozen, it cannot change, so one cast per in-place version is exact.
+        """
+        device = weight.device.type
+        if weight.requires_grad or not torch.is_autocast_enabled(device):
+            return weight
+        key = (weight.data_ptr(), weight._version, torch.get_autocast_dtype(device))
+        if getattr(self, "_cast_key", None) != key:
+            self._cast_weight = weight.detach().to(key[2])
+            self._cast_key = key
+        return self._cast_weight
+
     def forward(self, hidden_states, batch, encoder):  # noqa: D102
         labels = batch.get("labels")
         if labels is None:
@@ -141,7 +158,7 @@ class MaskedLMHead(nn.Module):
         else:
             selected = hidden_states[labels != IGNORE_INDEX]  # (n_masked, hidden)
         x = self.layer_norm(F.gelu(self.dense(selected)))
-        weight = encoder.get_input_embeddings().weight
+        weight = self._decoder_weight(encoder.get_input_embeddings().weight)
         logits = F.linear(x, weight, self.bias)
         if labels is None:
             return None, {"logits": logits}

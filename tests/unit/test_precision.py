@@ -99,3 +99,27 @@ def test_train_config_carries_precision():
 
     spec = dataclasses.asdict(params.TrainSpec())
     assert common.train_config(spec, 0, "cpu", "bf16").precision == "bf16"
+
+
+def test_frozen_mlm_decoder_is_cast_once_and_exactly():
+    from xstilts.bench_training import tiny_model_factory
+    from xstilts.heads import IGNORE_INDEX, freeze_embeddings
+
+    torch.manual_seed(0)
+    encoder, tok = tiny_model_factory(hidden_size=32, num_layers=2)
+    mlm = TaskSpec("mlm", "mlm", "auxiliary", "perplexity")
+    model = MultiTaskModel(encoder, {"mlm": mlm}, tokenizer=tok, seed=0).eval()  # no dropout
+    enc = tok(["the man walks to the park", "a dog runs"], padding=True, return_tensors="pt")
+    labels = torch.full_like(enc["input_ids"], IGNORE_INDEX)
+    labels[:, 1] = enc["input_ids"][:, 1]
+    batch = {**dict(enc), "labels": labels}
+    with precision.autocast("bf16", "cpu"):
+        _, trained = model("mlm", batch)  # embeddings trainable: autocast's own cast
+    freeze_embeddings(model)
+    with precision.autocast("bf16", "cpu"):
+        loss, frozen = model("mlm", batch)
+        cached = model.heads["mlm"]._cast_weight
+        model("mlm", batch)
+    assert model.heads["mlm"]._cast_weight is cached  # not cast again
+    assert torch.equal(trained["logits"], frozen["logits"])
+    assert loss.dtype == torch.float32
