@@ -313,12 +313,19 @@ def pipeline_timing(report_dir: Path, profile: str) -> dict | None:
     return timing if timing.get("profile") == profile else None
 
 
+def _devices(frame: pd.DataFrame) -> str:
+    """Devices with the precision their numbers came from, e.g. ``cpu, cpu bf16``."""
+    precision = frame["precision"] if "precision" in frame else pd.Series("", index=frame.index)
+    pairs = zip(frame["device"].fillna("").astype(str), precision.fillna("").astype(str))
+    return ", ".join(sorted({f"{d} {p}".strip() for d, p in pairs if d}))
+
+
 def cost_summary(costs: pd.DataFrame | None) -> tuple[list[dict], dict]:
     """Wall time and device-hours per phase, plus the total.
 
     Returns:
-        ``(per_phase, total)``; each entry has ``phase``, ``runs``, ``ran``, ``wall_h`` and
-        ``device_hours``.
+        ``(per_phase, total)``; each entry has ``phase``, ``runs``, ``ran``, ``wall_h``,
+        ``device_hours`` and ``devices`` (device and precision, ``cpu bf16``).
     """
     if costs is None or costs.empty:
         return [], {}
@@ -330,7 +337,7 @@ def cost_summary(costs: pd.DataFrame | None) -> tuple[list[dict], dict]:
             ran=int((frame["status"] == "ran").sum()),
             wall_h=float(frame["wall_s"].sum()) / 3600,
             device_hours=float(frame["device_hours"].sum()),
-            devices=", ".join(sorted(frame["device"].dropna().astype(str).unique())),
+            devices=_devices(frame),
         )
 
     phases = [summarise(g, str(p)) for p, g in costs.groupby("phase", sort=False)]

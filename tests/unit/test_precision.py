@@ -123,3 +123,23 @@ def test_frozen_mlm_decoder_is_cast_once_and_exactly():
     assert model.heads["mlm"]._cast_weight is cached  # not cast again
     assert torch.equal(trained["logits"], frozen["logits"])
     assert loss.dtype == torch.float32
+
+
+def test_report_names_the_precision_of_each_device():
+    import pandas as pd
+
+    from xstilts.report import cost_summary
+
+    costs = pd.DataFrame(
+        {
+            "phase": ["data", "target", "target"],
+            "status": ["ran"] * 3,
+            "wall_s": [1.0, 2.0, 3.0],
+            "device_hours": [0.0] * 3,
+            "device": ["cpu"] * 3,
+            "precision": ["", "bf16", "bf16"],
+        }
+    )
+    phases, total = cost_summary(costs)
+    assert [p["devices"] for p in phases] == ["cpu", "cpu bf16"]
+    assert total["devices"] == "cpu, cpu bf16"
