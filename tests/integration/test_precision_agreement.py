@@ -3,8 +3,8 @@
 - Tatoeba: the untrained 12-layer mini encoder (the largest rung, the one retrieval
   depends on most) embeds the mini Tatoeba pairs of every mini retrieval language both
   ways; the average accuracy over languages must agree within 0.5 points.
-- XNLI: the 3-layer mini encoder is fine-tuned once on the mini MNLI data (fp32, the mini
-  profile's settings), then the same weights score the mini XNLI test sets in fp32 and in
+- XNLI: the 12-layer mini encoder is fine-tuned once on the mini MNLI data (fp32, the mini
+  profile's settings; the 3-layer rung stayed at chance, 34.0, in 75 steps), then the same weights score the mini XNLI test sets in fp32 and in
   bf16. Evaluating one fixed model isolates the precision: two training runs would also
   differ by the (seed-like) divergence of their trajectories.
 
@@ -62,8 +62,8 @@ def test_tatoeba_accuracy_agrees_between_bf16_and_fp32():
 
 
 def test_xnli_accuracy_agrees_between_bf16_and_fp32(tmp_path):
-    ensure_mini_encoder(3)
-    encoder, tok = load_encoder("mini-e5-L3")
+    ensure_mini_encoder(12)
+    encoder, tok = load_encoder("mini-e5-L12")
     rows = synthetic.generate("mnli", "train", "en", MINI.data.train_size, seed=0)
     spec = with_labels(xtreme.task("mnli"), rows)
     model = MultiTaskModel(encoder, {"mnli": spec}, tokenizer=tok, seed=0)
