@@ -78,14 +78,25 @@ def resolve_precision(setting: str, device: str) -> str:
         support (slow, but what was asked for).
 
     Raises:
-        ValueError: If ``setting`` is not one of ``PRECISIONS``.
+        ValueError: If ``setting`` is not one of ``PRECISIONS``, or it is ``auto`` for
+            ``cuda`` on a machine where no CUDA device is visible.
     """
     if setting not in PRECISIONS:
         raise ValueError(f"precision must be one of {' | '.join(PRECISIONS)}, got {setting!r}")
     if setting != "auto":
         return setting
-    native = cuda_has_native_bf16() if resolve_device(device) == "cuda" else cpu_has_native_bf16()
-    return "bf16" if native else "fp32"
+    if resolve_device(device) != "cuda":
+        return "bf16" if cpu_has_native_bf16() else "fp32"
+    import torch
+
+    if not torch.cuda.is_available():
+        # Planning a GPU profile on a machine without the GPU (a cluster login node): the
+        # GPU cannot be asked, and guessing would put a wrong precision into every run id.
+        raise ValueError(
+            "compute.precision: auto cannot see the CUDA device from this machine; "
+            "set compute.precision to bf16 (Ampere or newer) or fp32 in the profile"
+        )
+    return "bf16" if cuda_has_native_bf16() else "fp32"
 
 
 def autocast(precision: str, device: str | object = "cpu"):

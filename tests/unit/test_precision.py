@@ -30,8 +30,14 @@ def test_auto_follows_the_hardware(monkeypatch):
     assert precision.resolve_precision("auto", "cpu") == "fp32"
     monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
     assert precision.resolve_precision("auto", "cpu") == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(precision, "cuda_has_native_bf16", lambda: False)
     assert precision.resolve_precision("auto", "cuda") == "fp32"
+    monkeypatch.setattr(precision, "cuda_has_native_bf16", lambda: True)
+    assert precision.resolve_precision("auto", "cuda") == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="cannot see the CUDA device"):
+        precision.resolve_precision("auto", "cuda")  # e.g. planning `full` on a login node
     # Explicit settings are kept whatever the hardware.
     assert precision.resolve_precision("bf16", "cuda") == "bf16"
     assert precision.resolve_precision("fp32", "cpu") == "fp32"
