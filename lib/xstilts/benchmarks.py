@@ -157,10 +157,34 @@ def _compile_lines(c: dict) -> list[str]:
     ]
 
 
+def _write_training(result: dict, precision: str) -> None:
+    """Write training.json / training.md with the stages finished so far."""
+    measured = {result["model"]: result["modes"]["ours"]["examples_per_s"]}
+    if "scale_rung" in result:
+        rung = result["scale_rung"][precision]
+        measured[rung["model"]] = rung["modes"]["ours"]["examples_per_s"]
+    # Keyed by model name and by the mini profile's label (what `invoke plan` looks up).
+    result["throughput_by_model"] = {
+        **measured,
+        **{name.removeprefix("mini-"): v for name, v in measured.items()},
+    }
+    from xstilts import bench_training
+
+    lines = [
+        f"# Training throughput at {precision} (`invoke bench`)",
+        "",
+        *bench_training.markdown(result),
+        *(_scale_lines(result["scale_rung"]) if "scale_rung" in result else []),
+        *(_compile_lines(result["torch_compile"]) if "torch_compile" in result else []),
+    ]
+    io.atomic_write_json(BENCH / "training.json", result)
+    io.atomic_write_text(BENCH / "training.md", "\n".join(lines))
+
+
 def main() -> int:
-    """Run every benchmark and print the tables."""
+    """Run every benchmark, writing each file as soon as its stage is done."""
     os.environ.setdefault("OMP_NUM_THREADS", "2")
-    from xstilts import bench_flops, bench_training
+    from xstilts import bench_flops
     from xstilts.bench_inference import markdown as inference_markdown
     from xstilts.precision import resolve_precision
 
@@ -171,31 +195,16 @@ def main() -> int:
     retrieval_bench()
     print((BENCH / "retrieval.md").read_text())
     result = training(precision, peaks)
-    result["scale_rung"] = scale_rung(peaks)
-    result["torch_compile"] = compile_trial(precision)
-    measured = {
-        result["model"]: result["modes"]["ours"]["examples_per_s"],
-        "mini-e5-L12": result["scale_rung"][precision]["modes"]["ours"]["examples_per_s"],
-    }
-    # Keyed by model name and by the mini profile's label (what `invoke plan` looks up).
-    result["throughput_by_model"] = {
-        **measured,
-        **{name.removeprefix("mini-"): v for name, v in measured.items()},
-    }
-    lines = [
-        f"# Training throughput at {precision} (`invoke bench`)",
-        "",
-        *bench_training.markdown(result),
-        *_scale_lines(result["scale_rung"]),
-        *_compile_lines(result["torch_compile"]),
-    ]
-    io.atomic_write_json(BENCH / "training.json", result)
-    io.atomic_write_text(BENCH / "training.md", "\n".join(lines))
-    print((BENCH / "training.md").read_text())
+    _write_training(result, precision)
     inf = inference(precision, peaks)
     io.atomic_write_json(BENCH / "inference.json", inf)
     io.atomic_write_text(
         BENCH / "inference.md", "\n".join(["# Inference", "", *inference_markdown(inf)])
     )
     print((BENCH / "inference.md").read_text())
+    result["scale_rung"] = scale_rung(peaks)
+    _write_training(result, precision)
+    result["torch_compile"] = compile_trial(precision)
+    _write_training(result, precision)
+    print((BENCH / "training.md").read_text())
     return 0
