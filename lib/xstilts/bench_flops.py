@@ -103,3 +103,14 @@ def reset_accelerate() -> None:
     from accelerate.state import AcceleratorState
 
     AcceleratorState._reset_state(reset_partial_state=True)
+
+
+def best_peak(*peaks: dict) -> dict:
+    """The highest of several ``measure_peak`` results (other load only lowers a peak)."""
+    return max(peaks, key=lambda p: p["gflops"])
+
+
+def rescore(modes: dict, peak: dict) -> None:
+    """Recompute every mode's utilisation against ``peak`` (in place)."""
+    for m in modes.values():
+        m.update(utilisation(m["examples_per_s"], m["gflops_per_example"] * 1e9, peak["gflops"]))

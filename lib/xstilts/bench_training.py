@@ -207,6 +207,8 @@ def _run_bare(factory, ds, o, compiled=False):
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).train()
     if compiled:
+        # No token-counting hook: its Python list would make dynamo recompile every call.
+        model.encoder._forward_pre_hooks.clear()
         model.encoder.compile(dynamic=True)
     steps, bs = o["steps"], o["bs"]
     cfg = TrainConfig(lr=o["lr"], max_steps=steps, batch_size=bs, seed=o["seed"])

@@ -157,6 +157,24 @@ def _compile_lines(c: dict) -> list[str]:
     ]
 
 
+def _rescore(result: dict, inf: dict, peaks: dict) -> None:
+    """Measure the peaks again and score every table against the higher of the two runs.
+
+    On a shared machine a peak measured while others compute is too low and would
+    inflate utilisation (even past 100 %); the maximum is the least disturbed figure.
+    """
+    from xstilts import bench_flops
+
+    for precision in peaks:
+        peaks[precision] = bench_flops.best_peak(
+            peaks[precision], bench_flops.measure_peak(precision)
+        )
+    tables = [result, inf, *result.get("scale_rung", {}).values()]
+    for table in tables:
+        table["peak"] = peaks[table["precision"]]
+        bench_flops.rescore(table["modes"], table["peak"])
+
+
 def _write_training(result: dict, precision: str) -> None:
     """Write training.json / training.md with the stages finished so far."""
     measured = {result["model"]: result["modes"]["ours"]["examples_per_s"]}
@@ -205,6 +223,11 @@ def main() -> int:
     result["scale_rung"] = scale_rung(peaks)
     _write_training(result, precision)
     result["torch_compile"] = compile_trial(precision)
+    _rescore(result, inf, peaks)
     _write_training(result, precision)
+    io.atomic_write_json(BENCH / "inference.json", inf)
+    io.atomic_write_text(
+        BENCH / "inference.md", "\n".join(["# Inference", "", *inference_markdown(inf)])
+    )
     print((BENCH / "training.md").read_text())
     return 0

@@ -38,3 +38,11 @@ def test_short_benchmark_reports_utilisation_at_one_precision(precision):
     assert set(result["goals_met"]) == {"ours_vs_bare>=0.95"}
     table = "\n".join(bench_training.markdown(result))
     assert f"**{precision}**" in table and "| ours |" in table and "utilisation" in table
+
+
+def test_rescore_uses_the_best_peak():
+    low, high = {"gflops": 100.0}, {"gflops": 400.0}
+    assert bench_flops.best_peak(low, high) is high
+    modes = {"ours": {"examples_per_s": 10.0, "gflops_per_example": 20.0}}
+    bench_flops.rescore(modes, high)
+    assert modes["ours"]["achieved_gflops"] == 200.0 and modes["ours"]["utilisation"] == 0.5
