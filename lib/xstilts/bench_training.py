@@ -1,22 +1,22 @@
-"""Training-throughput benchmark: our trainer against Hugging Face ``Trainer`` baselines.
+"""Training-throughput benchmark: our trainer against Hugging Face ``Trainer`` and a bare loop.
 
 Run (tiny encoder built from config, nothing downloaded)::
 
-    python -m xstilts.bench_training --n-examples 2000 --steps 30 --out runs/bench
+    python -m xstilts.bench_training --n-examples 2000 --steps 30 --precision bf16
 
-One run, one model initialisation, the same sentence pairs and number of steps for:
+One run, one model initialisation, one precision, the same sentence pairs and number of
+steps for:
 
 - ``ours``: ``train.train`` (length-grouped batches, dynamic padding);
-- ``hf_padded``: ``Trainer`` with ``run_xnli.py`` defaults (``pad_to_max_length``:
-  every pair padded to 128 tokens);
-- ``hf_dynamic``: ``Trainer`` with ``DataCollatorWithPadding`` (random batches padded
-  to their longest member);
+- ``hf_trainer``: ``Trainer`` as a careful user sets it up: ``bf16=True`` at bf16,
+  ``DataCollatorWithPadding`` (dynamic padding) and ``group_by_length``;
 - ``bare``: a plain forward/backward/step loop over exactly our batches, which bounds
   what the trainer's bookkeeping costs.
 
 Throughput is examples/s over the steps after a short warm-up (the first steps pay for
-allocations), timed from step-end callbacks in every mode. Also provides the tiny
-encoder/tokenizer factory and NLI-like pair generator the tests use.
+allocations), timed from step-end callbacks in every mode; model FLOP utilisation comes
+from ``bench_flops`` against the matmul peak measured in the same run. Also provides the
+tiny encoder/tokenizer factory and NLI-like pair generator the tests use.
 """
 
 from __future__ import annotations
@@ -31,9 +31,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from xstilts.bench_flops import (
+    TokenCounter,
+    encoder_flops,
+    measure_peak,
+    reset_accelerate,
+    utilisation,
+)
 from xstilts.features import Collator, LengthGroupedSampler, featurize
-from xstilts.heads import MultiTaskModel
+from xstilts.heads import MultiTaskModel, freeze_embeddings
 from xstilts.io import atomic_write_json, atomic_write_text
+from xstilts.precision import autocast
 from xstilts.train import TrainConfig, build_optimizer, linear_schedule, train
 from xstilts.xtreme import NLI_LABELS, TaskSpec
 
@@ -153,23 +161,20 @@ class _TrainerAdapter(torch.nn.Module):
         return {"loss": loss, "logits": out["logits"]}
 
 
-# Tokens the encoder saw (padding included) and examples, counted by a pre-hook: a
-# load-independent measure of the compute each padding strategy spends.
-_SEEN = {"tokens": 0, "examples": 0}
+# Real and padded tokens the encoder saw, counted by a pre-hook: the model FLOPs of each
+# mode and a load-independent measure of the compute its padding strategy wastes.
+_COUNTER = TokenCounter()
 
 
-def _count_tokens(module, args, kwargs):
-    ids = kwargs["input_ids"]
-    _SEEN["tokens"] += ids.numel()
-    _SEEN["examples"] += ids.shape[0]
-
-
-def _fresh_model(factory, seed):
+def _fresh_model(factory, seed, freeze):
     torch.manual_seed(seed)
     encoder, tokenizer = factory()
-    encoder.register_forward_pre_hook(_count_tokens, with_kwargs=True)
-    _SEEN.update(tokens=0, examples=0)
-    return MultiTaskModel(encoder, {"bench": BENCH_SPEC}, tokenizer=tokenizer), tokenizer
+    encoder.register_forward_pre_hook(_COUNTER, with_kwargs=True)
+    _COUNTER.reset()
+    model = MultiTaskModel(encoder, {"bench": BENCH_SPEC}, tokenizer=tokenizer)
+    if freeze:
+        freeze_embeddings(model)
+    return model, tokenizer
 
 
 def _rate(times: list[float], batch_size: int, warmup: int) -> tuple[float, int]:
@@ -179,30 +184,45 @@ def _rate(times: list[float], batch_size: int, warmup: int) -> tuple[float, int]
     return batch_size * timed / (times[-1] - times[warmup]), timed
 
 
-def _run_ours(factory, ds, steps, bs, seed, lr, warmup):
-    model, _ = _fresh_model(factory, seed)
+def _run_ours(factory, ds, o):
+    model, _ = _fresh_model(factory, o["seed"], False)
     times = []
-    cfg = TrainConfig(lr=lr, max_steps=steps, batch_size=bs, seed=seed, progress=False, log_every=0)
+    cfg = TrainConfig(
+        lr=o["lr"],
+        max_steps=o["steps"],
+        batch_size=o["bs"],
+        seed=o["seed"],
+        progress=False,
+        log_every=0,
+        precision=o["precision"],
+        freeze_embeddings=o["freeze"],
+    )
     with tempfile.TemporaryDirectory() as run_dir:
         train(model, {"bench": ds}, None, cfg, run_dir, on_step=lambda s: times.append(s["time"]))
-    return _rate(times, bs, warmup)
+    return times
 
 
-def _run_bare(factory, ds, steps, bs, seed, lr, warmup):
-    model, tok = _fresh_model(factory, seed)
+def _run_bare(factory, ds, o, compiled=False):
+    model, tok = _fresh_model(factory, o["seed"], o["freeze"])
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).train()
-    cfg = TrainConfig(lr=lr, max_steps=steps, batch_size=bs, seed=seed)
+    if compiled:
+        # No token-counting hook: its Python list would make dynamo recompile every call.
+        model.encoder._forward_pre_hooks.clear()
+        model.encoder.compile(dynamic=True)
+    steps, bs = o["steps"], o["bs"]
+    cfg = TrainConfig(lr=o["lr"], max_steps=steps, batch_size=bs, seed=o["seed"])
     opt = build_optimizer(model, cfg, fused=True)
     sched = linear_schedule(opt, int(0.1 * steps), steps)
     # Same sampler seed and collator as train(): exactly our batches.
-    sampler = LengthGroupedSampler(ds.with_format("numpy")["length"], bs, seed=seed * 1000)
+    sampler = LengthGroupedSampler(ds.with_format("numpy")["length"], bs, seed=o["seed"] * 1000)
     data = ds.select_columns(["input_ids", "attention_mask", "labels"])
     collate = Collator(tok.pad_token_id)
     times = []
     for _ in range(steps):
         batch = {k: v.to(device) for k, v in collate(data[sampler.next_batch()]).items()}
-        loss, _ = model("bench", batch)
+        with autocast(o["precision"], device):
+            loss, _ = model("bench", batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -210,28 +230,15 @@ def _run_bare(factory, ds, steps, bs, seed, lr, warmup):
         opt.zero_grad(set_to_none=True)
         float(loss.detach())  # our trainer reads every loss (trace + NaN check): same sync here
         times.append(time.perf_counter())
-    return _rate(times, bs, warmup)
+    return times
 
 
-def _run_hf(factory, pairs, labels, steps, bs, seed, lr, warmup, padded):
+def _run_hf(factory, pairs, labels, o):
     from datasets import Dataset
-    from transformers import (
-        DataCollatorWithPadding,
-        Trainer,
-        TrainerCallback,
-        TrainingArguments,
-        default_data_collator,
-    )
+    from transformers import DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments
 
-    model, tok = _fresh_model(factory, seed)
-    padding = "max_length" if padded else False
-    enc = tok(
-        [a for a, _ in pairs],
-        [b for _, b in pairs],
-        padding=padding,
-        truncation=True,
-        max_length=128,
-    )
+    model, tok = _fresh_model(factory, o["seed"], o["freeze"])
+    enc = tok([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=128)
     ds = Dataset.from_dict({**dict(enc), "labels": labels})
     times: list[float] = []
 
@@ -242,27 +249,41 @@ def _run_hf(factory, pairs, labels, steps, bs, seed, lr, warmup, padded):
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
             output_dir=out,
-            per_device_train_batch_size=bs,
-            max_steps=steps,
-            learning_rate=lr,
-            seed=seed,
+            per_device_train_batch_size=o["bs"],
+            max_steps=o["steps"],
+            learning_rate=o["lr"],
+            seed=o["seed"],
             use_cpu=not torch.cuda.is_available(),
             report_to="none",
             save_strategy="no",
             logging_strategy="no",
             disable_tqdm=True,
             dataloader_num_workers=0,
+            bf16=o["precision"] == "bf16",
+            train_sampling_strategy="group_by_length",
         )
-        collator = default_data_collator if padded else DataCollatorWithPadding(tok)
         trainer = Trainer(
             model=_TrainerAdapter(model),
             args=args,
             train_dataset=ds,
-            data_collator=collator,
+            data_collator=DataCollatorWithPadding(tok),
             callbacks=[Clock()],
         )
-        trainer.train()
-    return _rate(times, bs, warmup)
+        try:
+            trainer.train()
+        finally:
+            reset_accelerate()
+    return times
+
+
+def _bench_rows(pairs, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, len(NLI_LABELS), size=len(pairs)).tolist()
+    rows = [
+        {"id": str(i), "lang": "en", "text_a": a, "text_b": b, "label": NLI_LABELS[y]}
+        for i, ((a, b), y) in enumerate(zip(pairs, labels))
+    ]
+    return rows, labels
 
 
 def run_benchmark(
@@ -275,8 +296,13 @@ def run_benchmark(
     lr: float = 1e-5,
     warmup_steps: int = 2,
     repeats: int = 2,
+    precision: str = "fp32",
+    freeze: bool = True,
+    modes: Sequence[str] = ("ours", "bare", "hf_trainer"),
+    max_seq_len: int = 128,
+    peak: dict | None = None,
 ) -> dict:
-    """Compare training throughput of four loops on one model and data set.
+    """Compare training throughput and model FLOP utilisation of three loops.
 
     Args:
         model_name_or_factory: Encoder name/path for ``xstilts.models.encoder.load_encoder``
@@ -288,104 +314,174 @@ def run_benchmark(
         pairs: ``(premise, hypothesis)`` strings; default: ``synthetic_pairs``.
         lr: Learning rate (throughput does not depend on it).
         warmup_steps: Initial steps left out of the timing.
-        repeats: Rounds over the four modes, alternating their order; the fastest
-            round of each mode is reported (other load on the machine only slows runs
-            down, so the maximum is the least disturbed measurement).
+        repeats: Rounds over the modes, alternating their order; the fastest round of
+            each mode is reported (other load on the machine only slows runs down, so
+            the maximum is the least disturbed measurement).
+        precision: ``fp32`` or ``bf16``, the same for every mode.
+        freeze: Freeze the word embeddings in every mode (as the mini profile does).
+        modes: Which of ``ours``, ``bare``, ``hf_trainer`` to run.
+        max_seq_len: Truncation of our featurisation.
+        peak: A ``bench_flops.measure_peak`` result to reuse; measured if ``None``.
 
     Returns:
-        Dict with per-mode ``examples_per_s``, the ratios against ours and which goals
-        (ours/padded >= 2.5, ours/dynamic >= 1.1, ours >= 0.85 x bare) were met.
+        Dict with per-mode ``examples_per_s`` and utilisation, the ratios of ours to the
+        others and whether the goals (ours >= 1.2 x HF Trainer, >= 0.95 x bare) were met.
     """
     factory = _resolve(model_name_or_factory)
     pairs = list(pairs if pairs is not None else synthetic_pairs(n_examples, seed))[:n_examples]
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, len(NLI_LABELS), size=len(pairs)).tolist()
-    rows = [
-        {"id": str(i), "lang": "en", "text_a": a, "text_b": b, "label": NLI_LABELS[y]}
-        for i, ((a, b), y) in enumerate(zip(pairs, labels))
-    ]
-    _, tok = factory()
-    ds = featurize(rows, BENCH_SPEC, tok, 128)
+    rows, labels = _bench_rows(pairs, seed)
+    encoder, tok = factory()
+    ds = featurize(rows, BENCH_SPEC, tok, max_seq_len)
     lengths = np.asarray(ds.with_format("numpy")["length"])
-    args = (steps, batch_size, seed, lr, warmup_steps)
+    peak = peak or measure_peak(precision)
+    o = {"steps": steps, "bs": batch_size, "seed": seed, "lr": lr, "precision": precision}
+    o["freeze"] = freeze
     runners = {
-        "ours": lambda: _run_ours(factory, ds, *args),
-        "bare": lambda: _run_bare(factory, ds, *args),
-        "hf_padded": lambda: _run_hf(factory, pairs, labels, *args, padded=True),
-        "hf_dynamic": lambda: _run_hf(factory, pairs, labels, *args, padded=False),
+        "ours": lambda: _run_ours(factory, ds, o),
+        "bare": lambda: _run_bare(factory, ds, o),
+        "hf_trainer": lambda: _run_hf(factory, pairs, labels, o),
     }
-    modes = {name: {"rounds": []} for name in runners}
+    runners = {name: runners[name] for name in modes}
+    out = {name: {"rounds": []} for name in runners}
     for r in range(repeats):
         for name in list(runners) if r % 2 == 0 else list(runners)[::-1]:
             t0 = time.perf_counter()
-            rate, timed = runners[name]()
-            m = modes[name]
+            rate, timed = _rate(runners[name](), batch_size, warmup_steps)
+            m = out[name]
             m["rounds"].append(rate)
+            flops = encoder_flops(encoder.config, _COUNTER.lengths, train=True)
             m.update(
                 examples_per_s=max(m["rounds"]),
                 steps_timed=timed,
                 wall_s=m.get("wall_s", 0.0) + time.perf_counter() - t0,
-                tokens_per_example=_SEEN["tokens"] / max(1, _SEEN["examples"]),
+                tokens_per_example=_COUNTER.padded_tokens / max(1, _COUNTER.examples),
+                gflops_per_example=flops / max(1, _COUNTER.examples) / 1e9,
             )
-    ours = modes["ours"]["examples_per_s"]
-    ratios = {
-        "ours_vs_hf_padded": ours / modes["hf_padded"]["examples_per_s"],
-        "ours_vs_hf_dynamic": ours / modes["hf_dynamic"]["examples_per_s"],
-        "ours_vs_bare": ours / modes["bare"]["examples_per_s"],
+            m.update(
+                utilisation(m["examples_per_s"], m["gflops_per_example"] * 1e9, peak["gflops"])
+            )
+    ratios = {}
+    if "ours" in out:
+        ours = out["ours"]["examples_per_s"]
+        ratios = {f"ours_vs_{n}": ours / m["examples_per_s"] for n, m in out.items() if n != "ours"}
+    goals = {
+        "ours_vs_hf_trainer>=1.2": ("ours_vs_hf_trainer", 1.2),
+        "ours_vs_bare>=0.95": ("ours_vs_bare", 0.95),
     }
     return {
         "model": model_name_or_factory
         if isinstance(model_name_or_factory, str)
         else getattr(model_name_or_factory, "__name__", "factory"),
+        "precision": precision,
         "n_examples": len(pairs),
         "steps": steps,
         "warmup_steps_excluded": warmup_steps,
         "batch_size": batch_size,
+        "max_seq_len": max_seq_len,
+        "frozen_word_embeddings": freeze,
         "seed": seed,
         "device": "cuda" if torch.cuda.is_available() else "cpu",
         "torch_threads": torch.get_num_threads(),
+        "peak": peak,
         "tokens_per_pair": {
             "mean": float(lengths.mean()),
             "p50": float(np.median(lengths)),
             "max": int(lengths.max()),
         },
-        "modes": modes,
+        "modes": out,
         "ratios": ratios,
-        "goals_met": {
-            "ours_vs_hf_padded>=2.5": ratios["ours_vs_hf_padded"] >= 2.5,
-            "ours_vs_hf_dynamic>=1.1": ratios["ours_vs_hf_dynamic"] >= 1.1,
-            "ours_vs_bare>=0.85": ratios["ours_vs_bare"] >= 0.85,
-        },
+        "goals_met": {g: ratios[k] >= v for g, (k, v) in goals.items() if k in ratios},
+    }
+
+
+def compile_trial(
+    model_name_or_factory,
+    pairs,
+    steps: int,
+    batch_size: int,
+    precision: str,
+    run_steps: int = 75,
+    seed: int = 0,
+) -> dict:
+    """``torch.compile`` of the encoder (bare loop, ``dynamic=True``) against eager.
+
+    The gain counts compile time: both are projected to a run of ``run_steps`` steps (a
+    mini training run is 75), eager at its steady rate, compiled as the time of its first
+    steps (which compile) plus the rest at its steady rate.
+    """
+    factory = _resolve(model_name_or_factory)
+    rows, _ = _bench_rows(list(pairs), seed)
+    _, tok = factory()
+    ds = featurize(rows, BENCH_SPEC, tok, 128)
+    o = {"steps": steps, "bs": batch_size, "seed": seed, "lr": 1e-5, "precision": precision}
+    o["freeze"] = True
+    t0 = time.perf_counter()
+    eager_rate, _ = _rate(_run_bare(factory, ds, o), batch_size, 2)
+    eager_wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    times = _run_bare(factory, ds, o, compiled=True)
+    compiled_wall = time.perf_counter() - t0
+    warm = min(len(times) - 2, steps // 2)
+    compiled_rate, _ = _rate(times, batch_size, warm)
+    startup = times[warm] - t0  # everything up to the warm steps: compile + first steps
+    run_eager = run_steps * batch_size / eager_rate
+    run_compiled = startup + (run_steps - warm - 1) * batch_size / compiled_rate
+    return {
+        "precision": precision,
+        "steps": steps,
+        "eager_examples_per_s": eager_rate,
+        "compiled_examples_per_s": compiled_rate,
+        "compiled_startup_s": startup,
+        "eager_wall_s": eager_wall,
+        "compiled_wall_s": compiled_wall,
+        "projected_run_steps": run_steps,
+        "projected_eager_s": run_eager,
+        "projected_compiled_s": run_compiled,
+        "speedup_counting_compile": run_eager / run_compiled,
+        "kept": run_eager / run_compiled > 1.0,
     }
 
 
 def write_results(result: dict, json_path: str | os.PathLike, md_path: str | os.PathLike) -> None:
     """Write the benchmark result as JSON and as a Markdown table (both atomically)."""
     atomic_write_json(json_path, result)
+    atomic_write_text(md_path, "\n".join(markdown(result)) + "\n")
+
+
+def markdown(result: dict) -> list[str]:
+    """Markdown lines: one table of modes with examples/s and utilisation."""
+    peak = result["peak"]
     lines = [
-        f"# Training throughput ({result['model']}, {result['device']}, "
-        f"{result['torch_threads']} threads)",
+        f"## Training throughput ({result['model']}, {result['device']}, "
+        f"{result['torch_threads']} threads, **{result['precision']}**)",
         "",
-        f"{result['n_examples']} pairs (mean {result['tokens_per_pair']['mean']:.1f} tokens), "
-        f"batch {result['batch_size']}, {result['steps']} steps "
-        f"(first {result['warmup_steps_excluded']} not timed), seed {result['seed']}.",
+        f"{result['n_examples']} pairs (mean {result['tokens_per_pair']['mean']:.1f} tokens, "
+        f"max_seq_len {result['max_seq_len']}), batch {result['batch_size']}, "
+        f"{result['steps']} steps (first {result['warmup_steps_excluded']} not timed), "
+        f"seed {result['seed']}, word embeddings "
+        f"{'frozen' if result['frozen_word_embeddings'] else 'trained'}. "
+        f"Matmul peak measured here at {result['precision']}: {peak['gflops']:.0f} GFLOP/s.",
         "",
-        "| mode | examples/s (best round) | ours / mode | tokens per example (incl. padding) |",
-        "|---|---:|---:|---:|",
+        "| mode | examples/s (best round) | ours / mode | tokens per example (incl. padding) "
+        "| GFLOP/s | utilisation of peak |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    ours = result["modes"]["ours"]["examples_per_s"]
+    ours = result["modes"].get("ours", {}).get("examples_per_s")
     for name, m in result["modes"].items():
+        ratio = f"{ours / m['examples_per_s']:.2f}" if ours else "-"
         lines.append(
-            f"| {name} | {m['examples_per_s']:.1f} | {ours / m['examples_per_s']:.2f} "
-            f"| {m['tokens_per_example']:.1f} |"
+            f"| {name} | {m['examples_per_s']:.1f} | {ratio} | {m['tokens_per_example']:.1f} "
+            f"| {m['achieved_gflops']:.0f} | {100 * m['utilisation']:.1f}% |"
         )
-    lines += [
-        "",
-        "Goals: "
-        + ", ".join(f"{k}: {'met' if v else 'not met'}" for k, v in result["goals_met"].items()),
-        "",
-    ]
-    atomic_write_text(md_path, "\n".join(lines))
+    if result["goals_met"]:
+        lines += [
+            "",
+            "Goals: "
+            + ", ".join(
+                f"{k}: {'met' if v else 'not met'}" for k, v in result["goals_met"].items()
+            ),
+        ]
+    return lines + [""]
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -396,6 +492,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", default="fp32", help="fp32 | bf16")
     p.add_argument("--hidden", type=int, default=128, help="tiny encoder width")
     p.add_argument("--layers", type=int, default=4, help="tiny encoder depth")
     p.add_argument("--repeats", type=int, default=3, help="rounds over the modes (best kept)")
@@ -409,7 +506,13 @@ def main(argv: Sequence[str] | None = None) -> dict:
 
     tiny.__name__ = f"tiny-bert-{a.layers}x{a.hidden}"
     result = run_benchmark(
-        a.model or tiny, a.n_examples, a.steps, a.batch_size, a.seed, repeats=a.repeats
+        a.model or tiny,
+        a.n_examples,
+        a.steps,
+        a.batch_size,
+        a.seed,
+        repeats=a.repeats,
+        precision=a.precision,
     )
     out = Path(a.out)
     write_results(result, out / "bench_training.json", out / "bench_training.md")

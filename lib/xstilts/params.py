@@ -30,6 +30,7 @@ MODES = tuple(xtreme.MULTILINGUAL_MODES)
 DATA_SOURCES = ("mini", "real")
 EXECUTORS = ("local", "local-parallel", "slurm")
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")  # the same tuple as xstilts.precision.PRECISIONS
 
 
 class ParamsError(ValueError):
@@ -191,6 +192,12 @@ class ComputeSpec:
 
     device: str = _help(f"device: {' | '.join(DEVICES)}", "auto")
     executor: str = _help(f"executor: {' | '.join(EXECUTORS)}", "local")
+    precision: str = _help(
+        f"numeric precision: {' | '.join(PRECISIONS)}; auto = bf16 autocast where the hardware "
+        "has native bf16 (CPU: AMX or AVX512-BF16; CUDA: compute capability >= 8.0), else fp32. "
+        "Resolved when the plan is made; the resolved value is part of each run's id",
+        "auto",
+    )
     workers: int = _help("parallel workers for local-parallel", 1)
     threads: int = _help("torch CPU threads per run (0 = leave torch's default)", 0)
     slurm: dict = _help(
@@ -417,6 +424,7 @@ def validate(p: Profile, src: str) -> Profile:
             raise ParamsError(f"{src}: data.{key} must be >= 1, got {getattr(p.data, key)}")
     _check_choice(p.compute.device, DEVICES, "compute.device", src)
     _check_choice(p.compute.executor, EXECUTORS, "compute.executor", src)
+    _check_choice(p.compute.precision, PRECISIONS, "compute.precision", src)
     if p.compute.workers < 1:
         raise ParamsError(f"{src}: compute.workers must be >= 1, got {p.compute.workers}")
     _check_sequence_lengths(p, src)

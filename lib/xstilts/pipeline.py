@@ -26,6 +26,7 @@ from pathlib import Path
 
 from xstilts import paths, runs, xtreme
 from xstilts.params import Profile, intermediate_train_for
+from xstilts.precision import resolve_precision
 from xstilts.run_params import NOTEBOOKS
 
 
@@ -102,7 +103,13 @@ def plan(profile: Profile) -> list[runs.Run]:
         notebook=_nb("data"),
     )
     plan_: list[runs.Run] = [data_run]
-    common = {"device": profile.compute.device, "threads": profile.compute.threads}
+    common = {
+        "device": profile.compute.device,
+        "threads": profile.compute.threads,
+        # Resolved here, not in the run: a bf16 result gets its own run id and is never
+        # reused as (or skipped for) an fp32 one.
+        "precision": resolve_precision(profile.compute.precision, profile.compute.device),
+    }
     # Resume state of training runs (~1 GB per e5-L12 run) is deleted once a run is done,
     # unless the profile keeps it; intermediate runs keep their encoder/ for phase (iii).
     scratch = () if profile.compute.keep_checkpoints else ("checkpoint", "best")

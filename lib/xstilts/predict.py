@@ -30,12 +30,15 @@ from xstilts.features import (
     join_pieces,
     split_long_sentences,
 )
+from xstilts.precision import autocast
 from xstilts.xtreme import TaskSpec
 
 _LABEL_KEYS = ("labels", "start_positions", "end_positions")
 
 
-def _run_head(model, head, feats, pad_id, batch_size) -> list[dict[str, np.ndarray]]:
+def _run_head(
+    model, head, feats, pad_id, batch_size, precision="fp32"
+) -> list[dict[str, np.ndarray]]:
     """Return per-feature head outputs (numpy, padded to the batch's length)."""
     lengths = np.asarray(feats["length"])
     order = np.argsort(-lengths, kind="stable")
@@ -46,7 +49,7 @@ def _run_head(model, head, feats, pad_id, batch_size) -> list[dict[str, np.ndarr
     results: list[dict | None] = [None] * len(feats)
     was_training = model.training
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(precision, device):
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size].tolist()
             batch = {k: v.to(device) for k, v in collate(tensors[idx]).items()}
@@ -148,6 +151,7 @@ def predict(
     max_answer_len: int = 30,
     n_best: int = 20,
     allow_null: bool | None = None,
+    precision: str = "fp32",
 ) -> list:
     """Predict ``rows`` with the head of ``task_spec`` (see the module table for forms).
 
@@ -163,6 +167,7 @@ def predict(
         max_answer_len: Longest QA answer in tokens.
         n_best: Start/end candidates per QA window.
         allow_null: Whether QA may answer "" (default: ``task_spec.metric == "squad_v2"``).
+        precision: ``fp32`` or ``bf16`` (autocast; outputs are returned as fp32).
 
     Returns:
         One prediction per row, in row order.
@@ -177,7 +182,7 @@ def predict(
         rows, task_spec, tokenizer, max_seq_len, doc_stride=doc_stride, progress=False
     )
     pad_id = tokenizer.pad_token_id
-    outs = _run_head(model, head or task_spec.name, feats, pad_id, batch_size)
+    outs = _run_head(model, head or task_spec.name, feats, pad_id, batch_size, precision)
     opts = {
         "n_best": n_best,
         "max_answer_len": max_answer_len,

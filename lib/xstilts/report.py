@@ -312,6 +312,13 @@ def pipeline_timing(report_dir: Path, profile: str, run_ids: set[str] | None = N
     return timing
 
 
+def _devices(frame: pd.DataFrame) -> str:
+    """Devices with the precision their numbers came from, e.g. ``cpu, cpu bf16``."""
+    precision = frame["precision"] if "precision" in frame else pd.Series("", index=frame.index)
+    pairs = zip(frame["device"].fillna("").astype(str), precision.fillna("").astype(str))
+    return ", ".join(sorted({f"{d} {p}".strip() for d, p in pairs if d}))
+
+
 def last_execution_ids(timing: dict | None) -> set[str] | None:
     """Run ids the pipeline's last recorded execution finished (``cli.record_execution``)."""
     executions = (timing or {}).get("executions") or []
@@ -330,7 +337,8 @@ def cost_summary(
 
     Returns:
         ``(per_phase, total)``; each entry has ``phase``, ``runs``, ``ran`` (runs of the
-        phase the last execution finished), ``wall_h`` and ``device_hours``.
+        phase the last execution finished), ``wall_h``, ``device_hours`` and ``devices``
+        (device and precision, ``cpu bf16``).
     """
     if costs is None or costs.empty:
         return [], {}
@@ -344,7 +352,7 @@ def cost_summary(
                 ran=None if executed is None else len(ids & executed),
                 wall_h=float(frame["wall_s"].sum()) / 3600,
                 device_hours=float(frame["device_hours"].sum()),
-                devices=", ".join(sorted(frame["device"].dropna().astype(str).unique())),
+                devices=_devices(frame),
             )
         )
     return rows[:-1], rows[-1]

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from xstilts.precision import autocast
+
 Candidate = tuple[float, str, str]  # (margin score, src_id, trg_id)
 
 # Largest similarity block (query chunk x key chunk) materialised at once: 2**26 float32
@@ -99,6 +101,7 @@ def embed_sentences(
     batch_size: int = 64,
     max_length: int = 128,
     device: str | torch.device = "cpu",
+    precision: str = "fp32",
 ) -> torch.Tensor:
     """Embed sentences as the masked mean of ``hidden_states[layer]``.
 
@@ -118,6 +121,8 @@ def embed_sentences(
         batch_size: Sentences per forward pass.
         max_length: Truncation length in tokens, special tokens included.
         device: Where the inputs go.
+        precision: ``fp32`` or ``bf16`` (autocast of the encoder; the mean is taken and
+            returned in fp32).
 
     Returns:
         ``float32`` tensor ``[len(sentences), hidden_size]`` on the CPU.
@@ -127,7 +132,7 @@ def embed_sentences(
 
     """
     return embed_sentences_layers(
-        model, tokenizer, sentences, [layer], batch_size, max_length, device
+        model, tokenizer, sentences, [layer], batch_size, max_length, device, precision
     )[layer]
 
 
@@ -139,6 +144,7 @@ def embed_sentences_layers(
     batch_size: int = 64,
     max_length: int = 128,
     device: str | torch.device = "cpu",
+    precision: str = "fp32",
 ) -> dict[int, torch.Tensor]:
     """Embed sentences at several layers with one forward pass per batch.
 
@@ -166,9 +172,10 @@ def embed_sentences_layers(
                 rows = order[start : start + batch_size]
                 input_ids, mask = _pad([ids[i] for i in rows], pad_id)
                 mask = mask.to(device)
-                states = _layer_outputs(model, input_ids.to(device), mask, layers)
+                with autocast(precision, device):
+                    states = _layer_outputs(model, input_ids.to(device), mask, layers)
                 for k, hidden in states.items():
-                    out[k][rows] = mean_pool(hidden, mask).float().cpu()
+                    out[k][rows] = mean_pool(hidden.float(), mask).cpu()
     finally:
         model.train(was_training)
     return out

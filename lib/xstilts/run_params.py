@@ -44,6 +44,7 @@ class IntermediateRunParams:
     per_task: dict = field(default_factory=dict)  # task -> batch_size/max_seq_len/doc_stride
     device: str = "auto"
     threads: int = 0
+    precision: str = "fp32"  # fp32 | bf16 (compute.precision resolved at plan time)
 
 
 @dataclass
@@ -64,6 +65,7 @@ class TargetRunParams:
     train: dict = field(default_factory=dict)
     device: str = "auto"
     threads: int = 0
+    precision: str = "fp32"  # fp32 | bf16 (compute.precision resolved at plan time)
 
 
 @dataclass

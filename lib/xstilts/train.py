@@ -20,14 +20,16 @@ Features and their trade-offs:
   within a mega-batch (the same compromise as ``group_by_length`` in transformers).
 - **Schedule.** AdamW (fused on CUDA), linear warm-up over ``warmup_ratio`` of the
   steps then linear decay to 0 (paper A.1: 10% warm-up), gradient clipping at 1.0,
-  gradient accumulation. bf16 autocast on GPU only.
+  gradient accumulation. ``precision="bf16"``: bf16 autocast of the forward pass on CPU
+  and GPU (``xstilts.precision``); weights, optimizer states and losses stay fp32.
 - **Early stopping / model selection** on the first ``dev_subset`` (500) English dev
   examples of each task (paper A.1): the selection score is the mean over tasks; the
   best evaluation's weights are kept in ``run_dir/best/`` and restored at the end.
   Every dev language given is evaluated at each point, giving per-language curves.
 - **Exact resume.** ``run_dir/checkpoint/`` holds weights (safetensors), optimizer
   tensors (safetensors) + scalars (JSON), scheduler, RNG states (python, numpy,
-  torch), sampler and task-draw state, step and loss trace. It is written to
+  torch), sampler and task-draw state, step and loss trace; frozen parameters are not
+  written (they equal the model the run starts from). It is written to
   ``checkpoint.tmp/`` and swapped in with renames, so a kill at any moment leaves a
   complete checkpoint. A restarted run continues with a loss trace identical to an
   uninterrupted run (on the same device and thread count). Nothing is pickled.
@@ -56,12 +58,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, load_model, save_file, save_model
+from safetensors.torch import load_file, save_file
 
 from xstilts.features import TENSOR_COLUMNS, Collator, LengthGroupedSampler
 from xstilts.heads import MultiTaskModel
 from xstilts.heads import freeze_embeddings as _freeze_embeddings
 from xstilts.io import atomic_write_json, read_json
+from xstilts.precision import autocast
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +125,13 @@ class TrainConfig:
             "help": "Freeze the word-embedding matrix (cheap optimizer on big vocabularies)."
         },
     )
-    bf16: bool = field(default=False, metadata={"help": "bf16 autocast; used on CUDA only."})
+    precision: str = field(
+        default="fp32",
+        metadata={
+            "help": "fp32 | bf16: bf16 autocast of forward passes (weights, gradients, "
+            "optimizer states and losses stay fp32); see xstilts.precision."
+        },
+    )
     checkpoint_every: int = field(
         default=0,
         metadata={"help": "Write a resumable checkpoint every N steps; 0 = at the end only."},
@@ -366,6 +375,47 @@ def _join_optimizer(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
+def save_weights(model, path: str | os.PathLike, metadata: dict | None = None) -> None:
+    """Save the weights training can change (safetensors); frozen parameters are left out.
+
+    A frozen parameter never differs from the model the run was built from (the run loads
+    that model again before it resumes), so writing it is pure I/O: the frozen 250k x 384
+    word-embedding matrix of the mini encoders is 384 MB, 4.5x the rest of e5-L12, and it
+    was written at every checkpoint and every new best.
+    """
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    tensors, seen = {}, set()
+    for name, t in model.state_dict().items():
+        if name in frozen or (t.numel() and t.data_ptr() in seen):  # tied: restored by the tie
+            continue
+        seen.add(t.data_ptr())
+        tensors[name] = t.detach().contiguous()
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def load_weights(model, path: str | os.PathLike) -> None:
+    """Load ``save_weights`` output; only frozen (or tied) parameters may be absent."""
+    missing, unexpected = model.load_state_dict(load_file(str(path)), strict=False)
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    tied = _tied_names(model)
+    absent = [n for n in missing if n not in frozen and n not in tied]
+    if absent or unexpected:
+        raise RuntimeError(
+            f"{path} does not match the model: missing {absent[:5]}, unexpected {unexpected[:5]} "
+            "(was it saved with other frozen parameters?)"
+        )
+
+
+def _tied_names(model) -> set[str]:
+    first: dict[int, str] = {}
+    tied = set()
+    for name, t in model.state_dict().items():
+        if t.numel() and t.data_ptr() in first:
+            tied.add(name)
+        first.setdefault(t.data_ptr(), name)
+    return tied
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -389,7 +439,7 @@ def save_checkpoint(run_dir: Path, model, optimizer, scheduler, state: dict) -> 
     )
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_model(model, str(tmp / "model.safetensors"))
+    save_weights(model, tmp / "model.safetensors")
     opt_tensors, opt_meta = _split_optimizer(optimizer.state_dict())
     save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
     (tmp / "optimizer.json").write_text(json.dumps(opt_meta))
@@ -425,7 +475,7 @@ def find_checkpoint(run_dir: Path) -> Path | None:
 def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
     """Restore model, optimizer, scheduler and RNG states; return the trainer state."""
     path = Path(path)
-    load_model(model, str(path / "model.safetensors"))
+    load_weights(model, path / "model.safetensors")
     opt_meta = json.loads((path / "optimizer.json").read_text())
     optimizer.load_state_dict(
         _join_optimizer(load_file(str(path / "optimizer.safetensors")), opt_meta)
@@ -440,7 +490,7 @@ def _save_best(run_dir: Path, model, step: int, score: float) -> None:
     best = Path(run_dir) / BEST
     best.mkdir(parents=True, exist_ok=True)
     tmp = best / "model.safetensors.tmp"
-    save_model(model, str(tmp), metadata={"step": str(step), "score": repr(score)})
+    save_weights(model, tmp, metadata={"step": str(step), "score": repr(score)})
     os.replace(tmp, best / "model.safetensors")
     atomic_write_json(best / "best.json", {"step": step, "score": score})
 
@@ -483,7 +533,8 @@ def _make_accelerator(cfg: TrainConfig):
     cuda = torch.cuda.is_available()
     return Accelerator(
         cpu=not cuda,
-        mixed_precision="bf16" if (cfg.bf16 and cuda) else "no",
+        # Autocast is ours (xstilts.precision, the same rule as evaluation), not accelerate's.
+        mixed_precision="no",
         # Heads of tasks not drawn in a step get no gradient.
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
     )
@@ -636,7 +687,8 @@ def train(
             batch, n = batches.next(task)
             state["task_examples"][task] = state["task_examples"].get(task, 0) + n
             batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
-            loss, _ = model(task, batch)
+            with autocast(cfg.precision, accelerator.device):
+                loss, _ = model(task, batch)
             value = float(loss.detach())
             if not math.isfinite(value):
                 reason = f"non-finite loss ({value}) at step {state['step'] + 1} on task {task}"
@@ -688,7 +740,7 @@ def train(
     if dev_sets and not already:
         evaluate()
     if state["best_step"] is not None and (run_dir / BEST / "model.safetensors").exists():
-        load_model(raw, str(run_dir / BEST / "model.safetensors"))
+        load_weights(raw, run_dir / BEST / "model.safetensors")
     res = result(status, reason)
     state.update(finished=True, result=res.to_dict())
     checkpoint()
@@ -719,5 +771,5 @@ def load_best(model: MultiTaskModel, run_dir: str | os.PathLike) -> dict | None:
     best = Path(run_dir) / BEST
     if not (best / "model.safetensors").exists():
         return None
-    load_model(model, str(best / "model.safetensors"))
+    load_weights(model, best / "model.safetensors")
     return read_json(best / "best.json")

@@ -1,33 +1,55 @@
-"""Same profile, same seed, two fresh processes: identical loss traces and scores.
+"""Same profile, precision and seed, two fresh processes: identical loss traces and scores.
 
 Catches anything that draws from an unseeded RNG or depends on Python's per-process hash
-seed (head initialisation did, before heads were seeded by the run's seed).
+seed (head initialisation did, before heads were seeded by the run's seed). Run in fp32
+(the smoke profile) and in bf16 autocast (the mini default on AMX / AVX512-BF16 CPUs):
+determinism holds per precision on one machine.
 """
 
 import json
 
 import pytest
+import yaml
 
 from tests.integration.invoke_runner import invoke, isolated_env
+from xstilts import paths, precision
 
 
-def _reproduce(store, hash_seed):
+def _profile(folder, prec):
+    data = yaml.safe_load((paths.PARAMS / "smoke.yaml").read_text())
+    data["compute"]["precision"] = prec
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"smoke-{prec}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _reproduce(store, hash_seed, profile):
     env = isolated_env(store, PYTHONHASHSEED=str(hash_seed))
-    proc = invoke(["reproduce", "--profile", "smoke", "--no-paper"], env)
+    proc = invoke(["reproduce", "--profile", str(profile), "--no-paper"], env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     out = {}
     for phase in ("intermediate", "target"):
         for f in sorted((store / "runs" / phase).glob("*/metrics.json")):
             m = json.loads(f.read_text())
             train = m.get("train") or {}
-            out[f.parent.name] = (train.get("loss_trace"), m.get("per_language"))
+            out[f.parent.name] = (
+                m.get("precision"),
+                train.get("loss_trace"),
+                m.get("per_language"),
+            )
     return out
 
 
 @pytest.mark.slow
-def test_smoke_runs_are_identical_across_processes(tmp_path):
-    a = _reproduce(tmp_path / "a", 1)
-    b = _reproduce(tmp_path / "b", 2)
+@pytest.mark.parametrize("prec", ["fp32", "bf16"])
+def test_smoke_runs_are_identical_across_processes(tmp_path, prec):
+    if prec == "bf16" and not precision.cpu_has_native_bf16():
+        pytest.skip("no native bf16 on this CPU")
+    profile = _profile(tmp_path, prec)
+    a = _reproduce(tmp_path / "a", 1, profile)
+    b = _reproduce(tmp_path / "b", 2, profile)
     assert a.keys() == b.keys() and len(a) == 5  # same run ids: 1 intermediate + 4 targets
-    assert any(trace for trace, _ in a.values())
+    assert {p for p, _, _ in a.values()} == {prec}  # the precision reached every run
+    assert any(trace for _, trace, _ in a.values())
     assert a == b

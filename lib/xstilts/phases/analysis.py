@@ -190,6 +190,7 @@ def _cost_rows(p: AnalysisRunParams) -> list[dict]:
                 "result": m.get("status", ""),
                 "wall_s": round(wall, 2),
                 "device": device,
+                "precision": m.get("precision", ""),  # fp32 | bf16 (training/eval runs)
                 "device_hours": round(wall / 3600, 5) if device == "cuda" else 0.0,
                 "cpu_hours": round(wall / 3600, 5) if device != "cuda" else 0.0,
             }

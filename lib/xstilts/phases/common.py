@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from xstilts import metrics, xtreme
+from xstilts.precision import resolve_precision
 from xstilts.predict import predict, references
 from xstilts.train import TrainConfig
 
@@ -28,8 +29,17 @@ def setup_device(device: str, threads: int) -> str:
     return device
 
 
+def check_precision(precision: str, device: str) -> str:
+    """Validate the run's (plan-resolved) precision; ``auto`` is resolved for ``device``."""
+    return resolve_precision(precision, device)
+
+
 def train_config(
-    train: dict, seed: int, device: str, task_batch_sizes: dict | None = None
+    train: dict,
+    seed: int,
+    device: str,
+    precision: str = "fp32",
+    task_batch_sizes: dict | None = None,
 ) -> TrainConfig:
     """Map the profile's ``TrainSpec`` fields onto the trainer's ``TrainConfig``."""
     return TrainConfig(
@@ -47,14 +57,19 @@ def train_config(
         dev_subset=train["dev_subset"],
         seed=seed,
         freeze_embeddings=train["freeze_embeddings"],
-        bf16=device == "cuda",
+        precision=precision,
         checkpoint_every=train["checkpoint_every"],
         progress=False,  # notebooks are logs; the pipeline prints one line per run
     )
 
 
 def make_evaluate_fn(
-    specs: dict, tokenizer, max_seq_len: int, batch_size: int = 64, task_lengths: dict | None = None
+    specs: dict,
+    tokenizer,
+    max_seq_len: int,
+    batch_size: int = 64,
+    task_lengths: dict | None = None,
+    precision: str = "fp32",
 ):
     """``(model, head, lang, rows) -> score`` for the trainer's dev curves and selection.
 
@@ -67,7 +82,9 @@ def make_evaluate_fn(
         spec = specs[head]
         rows = list(rows)
         length = lengths.get(head, max_seq_len)
-        preds = predict(model, spec, rows, tokenizer, batch_size, length, head=head)
+        preds = predict(
+            model, spec, rows, tokenizer, batch_size, length, head=head, precision=precision
+        )
         return metrics.score(spec.metric, preds, references(spec, rows), lang)["score"]
 
     return evaluate
@@ -82,9 +99,12 @@ def score_rows(
     max_seq_len: int,
     lang: str,
     batch_size: int = 64,
+    precision: str = "fp32",
 ) -> dict:
     """Predict and score one language's test rows with XTREME's metric for ``spec``."""
-    preds = predict(model, spec, rows, tokenizer, batch_size, max_seq_len, head=head)
+    preds = predict(
+        model, spec, rows, tokenizer, batch_size, max_seq_len, head=head, precision=precision
+    )
     return metrics.score(spec.metric, preds, references(spec, rows), lang)
 
 

@@ -50,6 +50,7 @@ class Setup:
     t0: float
     mlm_head: str | None = None  # "pretrained" | "random (checkpoint has none)"; None = no MLM
     budget: dict | None = None  # translated modes: examples vs English, warning if unequal
+    precision: str = "fp32"  # resolved at plan time (xstilts.precision)
 
 
 def _equal_slices(n: int, parts: int) -> list[tuple[int, int]]:
@@ -120,6 +121,7 @@ def setup(p: IntermediateRunParams) -> Setup:
     """Load the encoder and featurise the training data of the setting."""
     t0 = time.time()
     device = common.setup_device(p.device, p.threads)
+    precision = common.check_precision(p.precision, device)
     data_root = store.dataset_dir(p.data_dir)
     mlm = p.mode == "english+mlm"
     head_states, mlm_head = {}, None
@@ -172,12 +174,16 @@ def setup(p: IntermediateRunParams) -> Setup:
         t0,
         mlm_head=mlm_head,
         budget=budget(p, english_sizes, {t: sizes[t] for t in p.tasks}),
+        precision=precision,
     )
 
 
 def _config(s: Setup, p: IntermediateRunParams):
     batch_sizes = {t: _task_setting(p, t, "batch_size") for t in s.sizes}
-    return common.train_config(p.train, p.seed, s.device, batch_sizes), batch_sizes
+    cfg = common.train_config(
+        p.train, p.seed, s.device, precision=s.precision, task_batch_sizes=batch_sizes
+    )
+    return cfg, batch_sizes
 
 
 def example_counts(s: Setup, p: IntermediateRunParams) -> dict:
@@ -194,7 +200,7 @@ def example_counts(s: Setup, p: IntermediateRunParams) -> dict:
 
 def describe(s: Setup, p: IntermediateRunParams | None = None) -> None:
     """Print what will be trained (sizes, planned examples per task, MLM head, budget)."""
-    print(f"device {s.device}; encoder parameters {s.params}")
+    print(f"device {s.device}; precision {s.precision}; encoder parameters {s.params}")
     for task, n in s.sizes.items():
         print(f"  {task}: {n} training examples, {len(s.train_sets[task])} features")
     if p is None:
@@ -216,7 +222,7 @@ def run(s: Setup, p: IntermediateRunParams) -> TrainResult:
     cfg, _ = _config(s, p)
     lengths = {t: _task_setting(p, t, "max_seq_len") for t in s.specs}
     evaluate_fn = common.make_evaluate_fn(
-        s.specs, s.tokenizer, p.train["max_seq_len"], task_lengths=lengths
+        s.specs, s.tokenizer, p.train["max_seq_len"], task_lengths=lengths, precision=s.precision
     )
     result = train(s.model, s.train_sets, s.dev_sets, cfg, p.run_dir, evaluate_fn)
     if result.status != "diverged":
@@ -255,6 +261,7 @@ def write_results(s: Setup, result: TrainResult, evaluation: dict, p: Intermedia
         "warnings": [s.budget["warning"]] if s.budget and s.budget["warning"] else [],
         "parameters": s.params,
         "device": s.device,
+        "precision": s.precision,
         "train": result.to_dict(),
         "evaluation": evaluation,
         "encoder_dir": str(Path(p.run_dir) / "encoder") if result.status != "diverged" else None,

@@ -42,6 +42,7 @@ class Setup:
     dev_sets: dict = field(default_factory=dict)
     report_dev: dict = field(default_factory=dict)
     layer: int = 0
+    precision: str = "fp32"
 
 
 def encoder_source(p: TargetRunParams) -> str:
@@ -70,6 +71,7 @@ def setup(p: TargetRunParams) -> Setup:
     base = params if not p.intermediate_dir else model_info(p.model)["parameters"]
     s = Setup(spec, encoder, tokenizer, source, device, params, base, t0)
     s.layer = p.retrieval_layer
+    s.precision = common.check_precision(p.precision, device)
     if spec.train_task:
         root = store.dataset_dir(p.data_dir)
         s.train_rows = store.read_split(root, spec.train_task, "train", "en")
@@ -103,6 +105,7 @@ def dev_sets_for_report(root: Path, p: TargetRunParams, selection: str) -> dict:
 def describe(s: Setup) -> None:
     """Print the encoder source and the data sizes."""
     print(f"task {s.spec.name} ({s.spec.kind}); encoder {s.encoder_source}; device {s.device}")
+    print(f"precision {s.precision} (training, evaluation and retrieval embeddings)")
     print(f"encoder parameters {s.params}")
     if s.train_rows:
         print(f"English training examples: {len(s.train_rows)} (from {s.spec.train_task})")
@@ -122,8 +125,10 @@ def run(s: Setup, p: TargetRunParams) -> TrainResult | None:
         seed=p.seed,
         progress=False,
     )
-    cfg = common.train_config(p.train, p.seed, s.device)
-    evaluate_fn = common.make_evaluate_fn({p.task: s.spec}, s.tokenizer, max_len)
+    cfg = common.train_config(p.train, p.seed, s.device, s.precision)
+    evaluate_fn = common.make_evaluate_fn(
+        {p.task: s.spec}, s.tokenizer, max_len, precision=s.precision
+    )
     result = train(s.model, {p.task: feats}, s.dev_sets, cfg, p.run_dir, evaluate_fn)
     if result.status != "diverged":
         load_best(s.model, p.run_dir)
@@ -166,6 +171,7 @@ def _embed(s: Setup, texts: list[str], layers) -> dict:
         layers,
         max_length=retrieval.model_max_length(s.encoder),  # XTREME embeds at 512, not 128
         device=s.device,
+        precision=s.precision,
     )
 
 
@@ -263,7 +269,14 @@ def evaluate_bucc(s: Setup, p: TargetRunParams) -> dict:
 
 def _score(s: Setup, p: TargetRunParams, rows: list[dict], lang: str) -> dict:
     out = common.score_rows(
-        s.model, s.spec, p.task, rows, s.tokenizer, p.train["max_seq_len"], lang
+        s.model,
+        s.spec,
+        p.task,
+        rows,
+        s.tokenizer,
+        p.train["max_seq_len"],
+        lang,
+        precision=s.precision,
     )
     return {**out, "n": len(rows)}
 
@@ -386,6 +399,7 @@ def write_results(s: Setup, result: TrainResult | None, evaluation: dict, p: Tar
         ),
         "train": result.to_dict() if result is not None else None,
         "device": s.device,
+        "precision": s.precision,
         "wall_s": round(time.time() - s.t0, 2),
     }
     runs.write_metrics(p.run_dir, m)
