@@ -7,7 +7,7 @@ modules its notebook imports, followed transitively through their own imports (s
 ``import`` statements anywhere in a module, including the lazy ones inside functions), plus
 the package ``__init__`` files those imports execute and the resource files those modules
 name. Nothing in ``lib/xstilts`` imports by computed string (checked by a unit test), so the
-static closure is the executed closure.
+static closure is the executed closure, less the driver modules (``DRIVER_MODULES``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ from pathlib import Path
 from xstilts import paths
 
 PACKAGE = "xstilts"
+
+# Modules of the driver, not of a run: ``pipeline`` plans and launches notebooks (its effect
+# on a run reaches it through the resolved params, which the run id hashes directly) and
+# ``report`` renders the finished notebook to HTML (presentation). A notebook reaches them
+# only through ``kernel``'s stand-alone bootstrap, which builds upstream runs when a phase
+# notebook is opened by hand, so their own imports are not followed.
+DRIVER_MODULES = frozenset({"xstilts.pipeline", "xstilts.report"})
 
 
 def _module_file(module: str) -> Path | None:
@@ -69,7 +76,10 @@ def module_closure(roots: set[str]) -> list[Path]:
     seen: dict[Path, None] = {}
     todo = [m for root in roots for m in _with_parents(root)]
     while todo:
-        file = _module_file(todo.pop())
+        module = todo.pop()
+        if module in DRIVER_MODULES:
+            continue
+        file = _module_file(module)
         if file is None or file in seen:
             continue
         seen[file] = None
