@@ -202,7 +202,7 @@ def test_dev_evaluation_uses_each_tasks_length(monkeypatch):
 
     seen = {}
 
-    def fake_predict(model, spec, rows, tok, bs, max_len, head):
+    def fake_predict(model, spec, rows, tok, bs, max_len, head, precision="fp32"):
         seen[head] = max_len
         return []
 

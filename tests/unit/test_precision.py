@@ -139,7 +139,8 @@ def test_report_names_the_precision_of_each_device():
     costs = pd.DataFrame(
         {
             "phase": ["data", "target", "target"],
-            "status": ["ran"] * 3,
+            "run_id": ["d", "t1", "t2"],
+            "status": ["done"] * 3,
             "wall_s": [1.0, 2.0, 3.0],
             "device_hours": [0.0] * 3,
             "device": ["cpu"] * 3,

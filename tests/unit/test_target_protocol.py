@@ -75,9 +75,11 @@ def test_tatoeba_embeds_at_model_length_and_chooses_the_layer_on_dev(smoke, monk
     lengths = []
     real = retrieval.embed_sentences_layers
 
-    def spy(model, tok, texts, layers, batch_size=64, max_length=128, device="cpu"):
+    def spy(
+        model, tok, texts, layers, batch_size=64, max_length=128, device="cpu", precision="fp32"
+    ):
         lengths.append(max_length)
-        return real(model, tok, texts, layers, batch_size, max_length, device)
+        return real(model, tok, texts, layers, batch_size, max_length, device, precision)
 
     monkeypatch.setattr(retrieval, "embed_sentences_layers", spy)
     ev = target.evaluate(s, None, p)
