@@ -367,15 +367,15 @@ def describe_difference(
         digits: Decimals of the estimate and bounds.
         positive: Phrase for a significant positive difference; the magnitude follows.
         negative: Phrase for a significant negative difference; the magnitude follows
-            and the interval is reported for the reversed difference.
+            (the estimate and interval in parentheses stay signed).
         null: Phrase when no direction can be claimed.
         estimate_name: Name of the estimate inside the parentheses (``mean``, ``slope``).
         p_label: Name of the p-value (e.g. ``"Holm-adjusted p"``).
         suggestive_below: Upper p bound of the "suggestive" band.
 
     Returns:
-        One sentence fragment, e.g. ``"multilingual is ahead by 2.3 points (95% CI
-        [0.8, 3.9], p = 0.004)"``.
+        One sentence fragment, e.g. ``"multilingual is ahead by 2.3 points (mean +2.3,
+        95% CI [+0.8, +3.9], p = 0.004)"``.
 
     """
     if mean is None or not np.isfinite(mean):
@@ -390,13 +390,13 @@ def describe_difference(
         )
     excludes_zero = lo > 0 or hi < 0
     if excludes_zero and (not has_p or p < alpha):
-        if lo > 0:
-            bounds, phrase = (lo, hi), positive
-        else:
-            # Report the reversed difference so that the magnitude and interval agree.
-            bounds, phrase = (-hi, -lo), negative
-        size, a, b = (_num(v, digits) for v in (abs(mean), *bounds))
-        return f"{phrase} {size} {unit} ({label} [{a}, {b}]{p_part})"
+        phrase = positive if lo > 0 else negative
+        # The words carry the direction and size; the parentheses keep the signed estimate
+        # and interval, so they read the same as the table cell beside the sentence.
+        signed = (_num(v, digits, True) for v in (mean, lo, hi))
+        est, a, b = signed
+        size = _num(abs(mean), digits)
+        return f"{phrase} {size} {unit} ({estimate_name} {est}, {label} [{a}, {b}]{p_part})"
     numbers = (
         f"{estimate_name} {_num(mean, digits, True)} {unit}, "
         f"{label} [{_num(lo, digits, True)}, {_num(hi, digits, True)}]"

@@ -163,11 +163,12 @@ def test_wording_no_difference_when_interval_spans_zero():
 def test_wording_directional_only_when_significant():
     assert (
         describe_difference(2.3, 0.8, 3.9, 0.004)
-        == "multilingual is ahead by 2.3 points (95% CI [0.8, 3.9], p = 0.004)"
+        == "multilingual is ahead by 2.3 points (mean +2.3, 95% CI [+0.8, +3.9], p = 0.004)"
     )
     assert (
         describe_difference(-2.3, -3.9, -0.8, 0.0004)
-        == "English-only is ahead by 2.3 points (95% CI [0.8, 3.9], p < 0.001)"
+        # The size is in words; the estimate and interval stay signed, as in the tables.
+        == "English-only is ahead by 2.3 points (mean -2.3, 95% CI [-3.9, -0.8], p < 0.001)"
     )
 
 
@@ -192,7 +193,9 @@ def test_wording_edge_cases():
     custom = describe_difference(
         1.2, 0.5, 2.0, 0.01, unit="points per 10x parameters", positive="grows by"
     )
-    assert custom == "grows by 1.2 points per 10x parameters (95% CI [0.5, 2.0], p = 0.010)"
+    assert custom == (
+        "grows by 1.2 points per 10x parameters (mean +1.2, 95% CI [+0.5, +2.0], p = 0.010)"
+    )
 
 
 # --------------------------------------------------------------------------- seed level
