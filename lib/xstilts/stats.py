@@ -570,9 +570,13 @@ def describe_seed_result(
     tail = f"{r.n_seeds} seeds, t-test over seeds"
     if r.decision != 0:
         phrase = positive if r.decision > 0 else negative
-        a, b = (r.lo, r.hi) if r.decision > 0 else (-r.hi, -r.lo)
         size = _num(abs(r.mean), digits)
-        return f"{phrase} {size} {unit} ({label} [{_num(a, digits)}, {_num(b, digits)}], {p_text}; {tail})"
+        # Size in words, signed estimate and interval in parentheses (as in the table cells).
+        est, a, b = (_num(v, digits, True) for v in (r.mean, r.lo, r.hi))
+        return (
+            f"{phrase} {size} {unit} ({estimate_name} {est} {unit}, {label} [{a}, {b}], "
+            f"{p_text}; {tail})"
+        )
     return (
         f"{null} at the {alpha:g} level ({estimate_name} {_num(r.mean, digits, True)} {unit}, "
         f"{label} [{_num(r.lo, digits, True)}, {_num(r.hi, digits, True)}], {p_text}; {tail})"

@@ -238,6 +238,6 @@ def test_seed_wording_follows_the_decision():
     from xstilts.stats import describe_seed_result, seed_inference
 
     down = describe_seed_result(seed_inference([-50.0, -51.0, -49.5]))
-    assert down.startswith("English-only is ahead by 50.2 points (95% CI [")
+    assert down.startswith("English-only is ahead by 50.2 points (mean -50.2 points, 95% CI [-")
     flat = describe_seed_result(seed_inference([-1.0, 1.5, 0.2]))
     assert flat.startswith("no significant difference at the 0.05 level (mean +0.2")
