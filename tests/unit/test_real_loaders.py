@@ -81,18 +81,23 @@ def test_pawsx_labelled_test_is_in_xtreme_test_order(lang, positives):
     assert [(r["text_a"], r["text_b"]) for r in rows] == unlabelled
 
 
+def check_tagging_file(task, split, lang, sentences, tagset, train_tokens):
+    """One XTREME tagging tsv: schema, no CR, sentence count, tag set, train token count."""
+    need(f"{task}/{split}-{lang}.tsv")
+    rows = load(task, split, lang, REAL)
+    check_schema(task, rows, lang)
+    no_cr(rows)
+    assert len(rows) == sentences
+    assert {t for r in rows for t in r["tags"]} <= set(tagset)
+    if split == "train":
+        assert sum(len(r["tokens"]) for r in rows) == train_tokens
+
+
 @pytest.mark.parametrize(
     "split,lang,sentences", [("train", "en", 20000), ("dev", "de", 10000), ("dev", "sw", 1000)]
 )
 def test_panx(split, lang, sentences):
-    need(f"panx/{split}-{lang}.tsv")
-    rows = load("panx", split, lang, REAL)
-    check_schema("panx", rows, lang)
-    no_cr(rows)
-    assert len(rows) == sentences
-    assert {t for r in rows for t in r["tags"]} <= set(PANX_TAGS)
-    if split == "train":
-        assert sum(len(r["tokens"]) for r in rows) == 160394
+    check_tagging_file("panx", split, lang, sentences, PANX_TAGS, train_tokens=160394)
 
 
 @pytest.mark.parametrize(
@@ -101,14 +106,7 @@ def test_panx(split, lang, sentences):
      ("test", "th", 1000), ("test", "zh", 3455)],
 )  # fmt: skip
 def test_udpos_xtreme_r_layout(split, lang, sentences):
-    need(f"udpos/{split}-{lang}.tsv")
-    rows = load("udpos", split, lang, REAL)
-    check_schema("udpos", rows, lang)
-    no_cr(rows)
-    assert len(rows) == sentences
-    assert {t for r in rows for t in r["tags"]} <= set(UPOS_TAGS)
-    if split == "train":
-        assert sum(len(r["tokens"]) for r in rows) == 375194
+    check_tagging_file("udpos", split, lang, sentences, UPOS_TAGS, train_tokens=375194)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "de", "ro", "th", "zh"])
