@@ -10,7 +10,8 @@ One phase-(ii) encoder per (model, intermediate setting, mode, seed) is reused b
 target task, BUCC and Tatoeba included. Runs are content-addressed (``xstilts.runs``):
 a finished run is skipped, an interrupted run resumes, a changed input re-runs only the
 runs downstream of it. Notebooks run through papermill's and nbconvert's Python APIs in
-one process (measured 3-4 s per notebook saved over the CLIs). For every step the runner
+one process (measured 3-4 s per notebook saved over the CLIs), on a warm kernel that each
+worker process keeps across its runs (``xstilts.warm_kernel``). For every step the runner
 prints ``ran`` / ``skipped`` / ``resumed`` / ``FAILED`` with the reason and elapsed time.
 """
 
@@ -296,6 +297,7 @@ def execute_run(run: runs.Run, resumed: bool) -> tuple[bool, str, str | None]:
     """
     import papermill
 
+    from xstilts import warm_kernel
     from xstilts.report import render_phase_html
 
     d = runs.prepare(run)
@@ -311,6 +313,8 @@ def execute_run(run: runs.Run, resumed: bool) -> tuple[bool, str, str | None]:
             log_output=False,
             kernel_name="python3",
             kernel_manager_class=_kernel_manager_class(),
+            # One warm kernel per worker process, reset between runs (xstilts.warm_kernel).
+            engine_name=warm_kernel.ENGINE_NAME if warm_kernel.enabled() else None,
         )
     except Exception as e:  # noqa: BLE001 - a failing run must never stop the sweep
         reason = _error_line(e)
