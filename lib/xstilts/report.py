@@ -554,6 +554,8 @@ def _what_ran(bundle: Bundle) -> dict:
 
 
 def _context(bundle: Bundle, out_dir: Path) -> dict:
+    from xstilts import bench_unfrozen  # imports the pipeline, which imports this module
+
     run_ids = None if bundle.costs is None else set(bundle.costs["run_id"].astype(str))
     timing = pipeline_timing(out_dir, bundle.profile, run_ids)
     phases, total = cost_summary(bundle.costs, last_execution_ids(timing))
@@ -573,6 +575,9 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
     return dict(
         bundle=bundle,
         prov=bundle.provenance,
+        unfrozen_check=bench_unfrozen.for_report(
+            bundle.profile, bundle.provenance.get("disclosures") or []
+        ),
         ran=_what_ran(bundle),
         claims=bundle.claims,
         counts={side: claim_counts(bundle.claims, side) for side in ("published", "run")},
