@@ -109,6 +109,7 @@ def plan(profile: Profile) -> list[runs.Run]:
         # Resolved here, not in the run: a bf16 result gets its own run id and is never
         # reused as (or skipped for) an fp32 one.
         "precision": resolve_precision(profile.compute.precision, profile.compute.device),
+        "deterministic": profile.compute.deterministic,
     }
     # Resume state of training runs (~1 GB per e5-L12 run) is deleted once a run is done,
     # unless the profile keeps it; intermediate runs keep their encoder/ for phase (iii).
