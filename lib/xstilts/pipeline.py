@@ -424,15 +424,6 @@ def report_failures(summary: Summary) -> None:
             _print(f"  {s.run.phase}/{s.run.run_id}: {s.reason}{log}")
 
 
-def status_lines(plan_: list[runs.Run]) -> list[str]:
-    """``invoke status``: each run as done / stale (why) / partial / failed / pending."""
-    lines = []
-    for run in plan_:
-        st, why = runs.state(run)
-        lines.append(f"{run.phase:<12} {run.run_id:<62} {st:<8} {why}")
-    return lines
-
-
 def main_error(e: BaseException) -> None:
     """Print an error without a traceback for expected problems, with one otherwise."""
     if isinstance(e, ValueError | FileNotFoundError):
