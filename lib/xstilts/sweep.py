@@ -90,6 +90,9 @@ class _Pool:
     def poll(self, records: dict) -> None:  # states are known without asking anyone
         return None
 
+    def adopt(self, run: runs.Run, record: dict | None) -> bool:  # pool workers die with us
+        return False
+
     def close(self) -> None:
         self.pool.shutdown()
 
@@ -99,6 +102,7 @@ class _Submitit:
 
     def __init__(self, kind: str, slurm: dict, folder: Path, runner, timeouts, poll_s):
         self.kind, self.runner, self.timeouts, self.poll_s = kind, runner, timeouts, poll_s
+        self.folder = folder
         self.jobs: dict[str, object] = {}
         self.capacity = int(slurm.get("max_jobs", 256))
         self.default_timeout = slurm.get("timeout_min", 60 if kind == "submitit-local" else 1440)
@@ -126,6 +130,22 @@ class _Submitit:
         self.jobs[run.run_id] = job
         state = "running" if self.kind == "submitit-local" else "pending"
         return jobs.new_record(run, self.kind, job.job_id, str(job.paths.stdout), state)
+
+    def adopt(self, run: runs.Run, record: dict | None) -> bool:
+        """Take over a SLURM job of an earlier driver that still holds this run.
+
+        A driver that died (login node reboot) leaves its jobs queued or running; a new
+        driver must wait for them, not submit a second job writing the same run folder.
+        """
+        if self.kind != "slurm" or not record or record.get("executor") != "slurm":
+            return False
+        if record.get("state") in ("done", "failed"):
+            return False
+        job = submitit.SlurmJob(folder=str(self.folder), job_id=record["job_id"])
+        if jobs.map_state("slurm", job.state) not in ("pending", "running", "requeued"):
+            return False
+        self.jobs[run.run_id] = job
+        return True
 
     def finished(self) -> list[tuple[str, tuple]]:
         while True:
@@ -247,6 +267,12 @@ class _Sweep:
             elif all(d.run_id in self.ok for d in run.deps):
                 self.waiting.remove(run)
                 action, why = pipeline.decide(run, self.retry_failed)
+                if action in ("run", "resume") and self.backend.adopt(
+                    run, self.records.get(run.run_id)
+                ):
+                    why = f"job {self.records[run.run_id]['job_id']} of an earlier sweep"
+                    self.started[run.run_id] = (action == "resume", why, time.time())
+                    continue
                 if action in ("run", "resume"):
                     self.records[run.run_id] = self.backend.submit(run, action == "resume")
                     self.started[run.run_id] = (action == "resume", why, time.time())

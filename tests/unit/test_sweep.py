@@ -127,3 +127,32 @@ def test_job_states_map_to_five_words():
     assert jobs.map_state("slurm", "OUT_OF_MEMORY") == "failed"
     assert jobs.map_state("local", "FINISHED") == "done"
     assert set(jobs._SLURM_STATES.values()) <= set(jobs.STATES)
+
+
+class _LiveSlurmJob:
+    """Stands in for ``submitit.SlurmJob`` of a job an earlier driver submitted."""
+
+    def __init__(self, folder, job_id):
+        self.job_id, self.state = job_id, "RUNNING"
+
+    def done(self):
+        return True
+
+    def result(self):
+        return True, "", None
+
+
+def test_a_new_driver_waits_for_the_live_job_of_an_earlier_one(store, monkeypatch):
+    data = _run("data", "d", 1, 0.0)
+    runs.prepare(data)  # the earlier driver's job is writing it: partial
+    record = jobs.new_record(data, "slurm", "4242", "/logs/4242_0_log.out", "running")
+    jobs.save({data.run_id: record})
+    monkeypatch.setattr(sweep.submitit, "SlurmJob", _LiveSlurmJob)
+    submitted = []
+    monkeypatch.setattr(sweep._Submitit, "submit", lambda self, run, res: submitted.append(run))
+    summary = sweep.execute_graph(
+        [data], "slurm", folder=store / "_submitit", runner=counting_runner
+    )
+    assert submitted == [] and [s.outcome for s in summary.steps] == ["resumed"]
+    assert "job 4242 of an earlier sweep" in summary.steps[0].reason
+    assert not (data.dir / "starts.log").exists()  # no second job ran it
