@@ -83,12 +83,10 @@ class _Pool:
         log = str(run.dir / "notebook.partial.ipynb")
         return jobs.new_record(run, self.kind, f"pool-{len(self.futures)}", log, "running")
 
-    def finished(self) -> list[tuple[str, tuple]]:
+    def finished(self, records: dict) -> list[tuple[str, tuple]]:
+        # The records need no polling: a submitted run is running until its future ends.
         done, _ = wait(list(self.futures), return_when=FIRST_COMPLETED)
         return [(self.futures.pop(f), f.result()) for f in done]
-
-    def poll(self, records: dict) -> None:  # states are known without asking anyone
-        return None
 
     def adopt(self, run: runs.Run, record: dict | None) -> bool:  # pool workers die with us
         return False
@@ -113,12 +111,13 @@ class _Submitit:
             self.ex.update_parameters(signal_delay_s=int(slurm.get("signal_delay_s", 30)))
         elif kind == "slurm":
             self.ex = submitit.AutoExecutor(folder=str(folder), slurm_max_num_timeout=retries)
-            self.ex.update_parameters(
-                slurm_partition=slurm.get("partition"),
-                gpus_per_node=slurm.get("gpus_per_node", 1),
-                cpus_per_task=slurm.get("cpus_per_task", 8),
-                mem_gb=slurm.get("mem_gb", 64),
-            )
+            resources = {
+                "slurm_partition": slurm.get("partition"),
+                "gpus_per_node": slurm.get("gpus_per_node", 1),
+                "cpus_per_task": slurm.get("cpus_per_task", 8),
+                "mem_gb": slurm.get("mem_gb", 64),
+            }
+            self.ex.update_parameters(**{k: v for k, v in resources.items() if v is not None})
         else:
             raise ValueError(
                 f"unknown executor {kind!r}; allowed: local, local-parallel, slurm, submitit-local"
@@ -147,18 +146,18 @@ class _Submitit:
         self.jobs[run.run_id] = job
         return True
 
-    def finished(self) -> list[tuple[str, tuple]]:
+    def finished(self, records: dict) -> list[tuple[str, tuple]]:
+        """Wait for jobs to end; meanwhile keep their records current (``invoke status``)."""
+        executor = "slurm" if self.kind == "slurm" else "local"
         while True:
             done = [k for k, j in self.jobs.items() if j.done()]
             if done:
                 return [(k, _job_result(self.jobs.pop(k))) for k in done]
+            for key, job in self.jobs.items():
+                n = jobs.requeues(paths.run_dir(records[key]["phase"], key))
+                records[key]["state"] = jobs.map_state(executor, job.state, n)
+            jobs.save(records)
             time.sleep(self.poll_s)
-
-    def poll(self, records: dict) -> None:
-        """Refresh the records of queued and running jobs (``invoke status`` reads them)."""
-        executor = "slurm" if self.kind == "slurm" else "local"
-        for key, job in self.jobs.items():
-            records[key]["state"] = jobs.map_state(executor, job.state)
 
     def close(self) -> None:
         return None
@@ -176,6 +175,7 @@ def _backend(executor, workers, slurm, folder, runner, timeouts, poll_s):
     if executor == "local-parallel":
         return _Pool(workers, runner)
     folder = folder or paths.runs_root() / "_submitit"
+    poll_s = poll_s if poll_s is not None else (30.0 if executor == "slurm" else 1.0)
     return _Submitit(executor, slurm, folder, runner, timeouts, poll_s)
 
 
@@ -189,7 +189,7 @@ def execute_graph(
     weights: dict[str, float] | None = None,
     timeouts: dict[str, int] | None = None,
     runner=None,
-    poll_s: float = 2.0,
+    poll_s: float | None = None,
 ) -> pipeline.Summary:
     """Execute a plan, each run as soon as its upstream runs have finished.
 
@@ -205,7 +205,8 @@ def execute_graph(
         timeouts: Minutes per run id asked of SLURM (``timeouts``); default the limit.
         runner: ``(run, resumed) -> (ok, reason, log)``, picklable; default
             ``pipeline.execute_run`` (tests inject fakes).
-        poll_s: Seconds between polls of submitit jobs.
+        poll_s: Seconds between polls of submitit jobs (default 30 on SLURM, whose
+            accounting should not be asked more often, else 1).
 
     Returns:
         The summary of this invocation.
@@ -218,8 +219,7 @@ def execute_graph(
             progressed = sweep.launch_ready()
             jobs.save(sweep.records)
             if sweep.started:
-                sweep.collect(backend.finished())
-                backend.poll(sweep.records)
+                sweep.collect(backend.finished(sweep.records))
             elif not progressed:
                 raise RuntimeError("no run can start: the plan is not in dependency order")
     finally:

@@ -630,7 +630,7 @@ def train(
         cfg: Hyper-parameters.
         run_dir: Folder for ``checkpoint/`` and ``best/``.
         evaluate_fn: ``(model, task, lang, rows) -> score`` (higher is better), e.g.
-            ``predict`` + a metric. Called in eval mode on the unwrapped model.
+            ``predict`` + a metric. Called in eval mode, on the run's device.
         on_step: Optional callback after each optimizer step with
             ``{"step", "loss", "time"}`` (benchmarks, tests).
 
@@ -685,7 +685,6 @@ def train(
     task_rng = np.random.default_rng()
     task_rng.bit_generator.state = state["task_rng"]
 
-    raw = model
     model.train()
     names, p = list(probs), np.array([probs[t] for t in probs])
 
@@ -693,7 +692,7 @@ def train(
         state["samplers"] = batches.state_dict()
         state["task_rng"] = task_rng.bit_generator.state
         state["wall_s"] = wall_before + time.perf_counter() - t_start
-        save_checkpoint(run_dir, raw, optimizer, scheduler, state)
+        save_checkpoint(run_dir, model, optimizer, scheduler, state)
 
     def result(status, reason=""):
         return TrainResult(
@@ -714,13 +713,13 @@ def train(
 
     def evaluate() -> bool:
         """Evaluate, keep the best weights; return True when patience is exhausted."""
-        score, points = _evaluate(raw, dev_sets, evaluate_fn, cfg, state["step"], device.type)
+        score, points = _evaluate(model, dev_sets, evaluate_fn, cfg, state["step"], device.type)
         state["dev_curves"] += points
         if score is None:
             return False
         if state["best_dev"] is None or score > state["best_dev"]:
             state.update(best_dev=score, best_step=state["step"], bad_evals=0)
-            _save_best(run_dir, raw, state["step"], score)
+            _save_best(run_dir, model, state["step"], score)
         else:
             state["bad_evals"] += 1
         patience = cfg.early_stopping_patience
@@ -786,7 +785,7 @@ def train(
     if dev_sets and not already:
         evaluate()
     if state["best_step"] is not None and (run_dir / BEST / "model.safetensors").exists():
-        load_weights(raw, run_dir / BEST / "model.safetensors")
+        load_weights(model, run_dir / BEST / "model.safetensors")
     res = result(status, reason)
     state.update(finished=True, result=res.to_dict())
     checkpoint()
