@@ -156,3 +156,19 @@ def test_a_new_driver_waits_for_the_live_job_of_an_earlier_one(store, monkeypatc
     assert submitted == [] and [s.outcome for s in summary.steps] == ["resumed"]
     assert "job 4242 of an earlier sweep" in summary.steps[0].reason
     assert not (data.dir / "starts.log").exists()  # no second job ran it
+
+
+def test_invoke_status_shows_job_state_and_log(store, capsys):
+    from xstilts import cli, params, pipeline
+
+    plan = pipeline.plan(params.load_profile("smoke"))
+    target = plan[2]
+    record = jobs.new_record(
+        target, "local-parallel", "pool-3", "/x/notebook.partial.ipynb", "running"
+    )
+    jobs.save({target.run_id: record})
+    assert cli.status("smoke") == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.split()[1] == target.run_id)
+    assert "[job pool-3 (local-parallel): running; log /x/notebook.partial.ipynb]" in line
+    assert out.splitlines()[-1] == "jobs: running: 1"
