@@ -17,6 +17,7 @@ Usage (from the repository root, inside the environment that `make setup` builds
     invoke clean --profile smoke          # delete that profile's runs (asks nothing; be sure)
     invoke lint                           # ruff check + format check
     invoke lab                            # JupyterLab on notebooks/ (defaults run on smoke)
+    invoke gpu-check [--profile smoke]    # the rehearsal on CUDA in bf16 against the CPU run
 """
 
 import os
@@ -115,6 +116,21 @@ def clean(c, profile="smoke"):
     from xstilts import sweep
 
     _run(sweep.clean, profile)
+
+
+@task(
+    help={
+        "profile": "profile to run on both devices (default rehearsal; smoke is quicker)",
+        "store": "folder of the two run stores (default runs/_gpu_check)",
+        "cpu_store": "reference CPU run store made elsewhere (its finished runs are reused)",
+        "tolerance": "largest loss-curve distance, relative to the CPU curve (default 0.10)",
+    }
+)
+def gpu_check(c, profile="rehearsal", store="", cpu_store="", tolerance=0.10):
+    """Run a profile on CUDA in bf16 and on the CPU; the same runs finish, loss curves close."""
+    from xstilts import gpu_check as check
+
+    _run(check.main, profile, store, cpu_store, tolerance)
 
 
 @task

@@ -25,6 +25,7 @@ from xstilts.bench_flops import (
     reset_accelerate,
     utilisation,
 )
+from xstilts.device import resolve_device
 from xstilts.precision import autocast
 from xstilts.retrieval import _pad, embed_sentences, mean_pool
 
@@ -75,7 +76,7 @@ def _hf(model, tok, sentences, o):
         args = TrainingArguments(
             output_dir=out,
             per_device_eval_batch_size=o["bs"],
-            use_cpu=not torch.cuda.is_available(),
+            use_cpu=resolve_device("auto") == "cpu",
             report_to="none",
             disable_tqdm=True,
             dataloader_num_workers=0,

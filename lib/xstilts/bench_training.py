@@ -38,6 +38,7 @@ from xstilts.bench_flops import (
     reset_accelerate,
     utilisation,
 )
+from xstilts.device import resolve_device
 from xstilts.features import Collator, LengthGroupedSampler, featurize
 from xstilts.heads import MultiTaskModel, freeze_embeddings
 from xstilts.io import atomic_write_json, atomic_write_text
@@ -204,7 +205,7 @@ def _run_ours(factory, ds, o):
 
 def _run_bare(factory, ds, o, compiled=False):
     model, tok = _fresh_model(factory, o["seed"], o["freeze"])
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = resolve_device("auto")  # the machine measured: its GPU if it has one
     model.to(device).train()
     if compiled:
         # No token-counting hook: its Python list would make dynamo recompile every call.
@@ -253,7 +254,7 @@ def _run_hf(factory, pairs, labels, o):
             max_steps=o["steps"],
             learning_rate=o["lr"],
             seed=o["seed"],
-            use_cpu=not torch.cuda.is_available(),
+            use_cpu=resolve_device("auto") == "cpu",
             report_to="none",
             save_strategy="no",
             logging_strategy="no",
@@ -380,7 +381,7 @@ def run_benchmark(
         "max_seq_len": max_seq_len,
         "frozen_word_embeddings": freeze,
         "seed": seed,
-        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "device": resolve_device("auto"),
         "torch_threads": torch.get_num_threads(),
         "peak": peak,
         "tokens_per_pair": {

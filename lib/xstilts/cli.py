@@ -134,15 +134,29 @@ def phase(profile_name: str, name: str, retry_failed: bool = False) -> int:
 
 
 def status(profile_name: str) -> int:
-    """Print each run of the plan as done / stale (why) / partial / failed / pending."""
+    """Print each run as done / stale (why) / partial / failed / pending, with its job.
+
+    Runs a sweep submitted (``local-parallel``, ``slurm``) also show their job: id, state
+    (pending / running / requeued / done / failed; SLURM's asked afresh through submitit)
+    and log path (``xstilts.jobs``).
+    """
+    from xstilts import jobs
+
     _, plan = load(profile_name)
-    for line in pipeline.status_lines(plan):
+    records = jobs.load()
+    if any(r["executor"] == "slurm" for r in records.values()):
+        folder = paths.runs_root() / "_submitit"
+        records = jobs.refresh(records, folder, {r.run_id: r.dir for r in plan})
+    for line in jobs.status_lines(plan, records):
         print(line)
     counts: dict[str, int] = {}
     for r in plan:
         st = runs.state(r)[0]
         counts[st] = counts.get(st, 0) + 1
     print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    mine = [records[r.run_id]["state"] for r in plan if r.run_id in records]
+    if mine:
+        print("jobs: " + "  ".join(f"{k}: {mine.count(k)}" for k in jobs.STATES if k in mine))
     return 0
 
 

@@ -71,8 +71,21 @@ class TrainSpec:
     lr: float = _help("peak learning rate (paper: 1e-5 intermediate, 3e-6 target)", 1e-5)
     epochs: float = _help("training epochs over the (mixed) training data", 2.0)
     max_steps: int = _help("stop after this many optimizer steps; 0 = use epochs", 0)
-    batch_size: int = _help("examples per optimizer step (before accumulation)", 32)
-    grad_accum: int = _help("gradient accumulation steps", 1)
+    batch_size: int = _help(
+        "examples per forward pass (the effective batch is batch_size x grad_accum)", 32
+    )
+    grad_accum: int = _help(
+        "gradient accumulation: batches per optimizer step. In intermediate.per_task of a "
+        "mixture it applies to that task alone (each draw of it is grad_accum batches), so "
+        "e.g. {hellaswag: {batch_size: 6, grad_accum: 4}} keeps hellaswag's batch of 24",
+        1,
+    )
+    gradient_checkpointing: bool = _help(
+        "recompute the encoder's activations in the backward pass (transformers' "
+        "non-reentrant checkpointing): the same numbers with much less activation memory, "
+        "about a third more compute",
+        False,
+    )
     max_seq_len: int = _help("maximum tokens per example (dynamic padding below it)", 128)
     warmup_ratio: float = _help("linear warm-up as a fraction of all steps (paper: 0.1)", 0.1)
     weight_decay: float = _help("AdamW weight decay", 0.0)
@@ -154,8 +167,8 @@ class IntermediateSpec:
     per_task: dict = _help(
         "per-task overrides of `train` keys, e.g. {cosmosqa: {epochs: 15, batch_size: 4}}. A "
         "single-task setting uses all of them; inside a mixture (multitask, MLM co-training, "
-        "key `mlm` included) batch_size, max_seq_len and doc_stride apply per task, epochs "
-        "stay the mixture's",
+        "key `mlm` included) batch_size, max_seq_len, doc_stride and grad_accum apply per "
+        "task (grad_accum splits that task's draws), epochs stay the mixture's",
         factory=dict,
     )
     per_task_from_paper: bool = _help(
@@ -197,6 +210,12 @@ class ComputeSpec:
         "has native bf16 (CPU: AMX or AVX512-BF16; CUDA: compute capability >= 8.0), else fp32. "
         "Resolved when the plan is made; the resolved value is part of each run's id",
         "auto",
+    )
+    deterministic: bool = _help(
+        "CUDA: use torch's deterministic kernels (slower; repeatable on the same GPU). CPU "
+        "runs always use them (free there), which is what makes the same run give the same "
+        "numbers in any process",
+        False,
     )
     workers: int = _help("parallel workers for local-parallel", 1)
     threads: int = _help("torch CPU threads per run (0 = leave torch's default)", 0)
@@ -605,8 +624,9 @@ def train_spec_for(profile: Profile, task: str) -> TrainSpec:
 
 
 # Keys of a task's settings that apply inside a mixture (per task); the rest (epochs, lr, ...)
-# belong to the mixture as a whole.
-MIXTURE_KEYS = ("batch_size", "max_seq_len", "doc_stride")
+# belong to the mixture as a whole. A task's grad_accum splits each of its draws into that
+# many batches (train.TrainConfig.task_grad_accum).
+MIXTURE_KEYS = ("batch_size", "max_seq_len", "doc_stride", "grad_accum")
 
 
 def intermediate_per_task(profile: Profile) -> dict[str, dict]:
@@ -632,12 +652,23 @@ def intermediate_train_for(
     """
     per_task = intermediate_per_task(profile)
     spec = profile.intermediate.train
-    if len(tasks) == 1:
-        spec = dataclasses.replace(spec, **per_task.get(tasks[0], {}))
-    spec = dataclasses.replace(spec, **profile.intermediate.per_mode.get(mode, {}))
     members = [*tasks, *(["mlm"] if mode == "english+mlm" else [])]
+    # A task's grad_accum is the run's in a single-task run, and its own draws' inside a
+    # mixture: never both, or the task would accumulate twice.
+    level = "mixture" if len(members) > 1 else "run"
+    if len(tasks) == 1:
+        over = per_task.get(tasks[0], {})
+        spec = dataclasses.replace(
+            spec, **{k: v for k, v in over.items() if k != "grad_accum" or level == "run"}
+        )
+    spec = dataclasses.replace(spec, **profile.intermediate.per_mode.get(mode, {}))
     mixture = {
-        t: {k: v for k, v in per_task.get(t, {}).items() if k in MIXTURE_KEYS} for t in members
+        t: {
+            k: v
+            for k, v in per_task.get(t, {}).items()
+            if k in MIXTURE_KEYS and (k != "grad_accum" or level == "mixture")
+        }
+        for t in members
     }
     return spec, {t: o for t, o in mixture.items() if o}
 

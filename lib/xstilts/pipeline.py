@@ -110,6 +110,7 @@ def plan(profile: Profile) -> list[runs.Run]:
         # Resolved here, not in the run: a bf16 result gets its own run id and is never
         # reused as (or skipped for) an fp32 one.
         "precision": resolve_precision(profile.compute.precision, profile.compute.device),
+        "deterministic": profile.compute.deterministic,
     }
     # Resume state of training runs (~1 GB per e5-L12 run) is deleted once a run is done,
     # unless the profile keeps it; intermediate runs keep their encoder/ for phase (iii).
@@ -425,15 +426,6 @@ def report_failures(summary: Summary) -> None:
         for s in summary.failures:
             log = f"  log: {s.log}" if s.log else ""
             _print(f"  {s.run.phase}/{s.run.run_id}: {s.reason}{log}")
-
-
-def status_lines(plan_: list[runs.Run]) -> list[str]:
-    """``invoke status``: each run as done / stale (why) / partial / failed / pending."""
-    lines = []
-    for run in plan_:
-        st, why = runs.state(run)
-        lines.append(f"{run.phase:<12} {run.run_id:<62} {st:<8} {why}")
-    return lines
 
 
 def main_error(e: BaseException) -> None:

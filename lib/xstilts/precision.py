@@ -29,6 +29,8 @@ import contextlib
 import functools
 from pathlib import Path
 
+from xstilts.device import resolve_device
+
 PRECISIONS = ("auto", "fp32", "bf16")
 
 # /proc/cpuinfo flags of native bf16 matrix arithmetic on x86.
@@ -57,21 +59,12 @@ def cuda_has_native_bf16() -> bool:
     return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a CUDA device is visible, else ``cpu``."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def resolve_precision(setting: str, device: str) -> str:
     """Turn a ``compute.precision`` setting into ``fp32`` or ``bf16`` for ``device``.
 
     Args:
         setting: ``auto``, ``fp32`` or ``bf16``.
-        device: ``cpu``, ``cuda`` or ``auto`` (resolved as ``setup_device`` does).
+        device: ``cpu``, ``cuda`` or ``auto`` (resolved by ``xstilts.device.resolve_device``).
 
     Returns:
         ``"bf16"`` or ``"fp32"``. An explicit ``bf16`` is kept even without native
@@ -85,7 +78,9 @@ def resolve_precision(setting: str, device: str) -> str:
         raise ValueError(f"precision must be one of {' | '.join(PRECISIONS)}, got {setting!r}")
     if setting != "auto":
         return setting
-    if resolve_device(device) != "cuda":
+    # ``auto`` through the one device resolver; an explicit device is taken as given (a
+    # login node plans a ``cuda`` profile it cannot run).
+    if (resolve_device(device) if device == "auto" else device) != "cuda":
         return "bf16" if cpu_has_native_bf16() else "fp32"
     import torch
 

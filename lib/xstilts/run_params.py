@@ -45,6 +45,7 @@ class IntermediateRunParams:
     device: str = "auto"
     threads: int = 0
     precision: str = "fp32"  # fp32 | bf16 (compute.precision resolved at plan time)
+    deterministic: bool = False  # CUDA: deterministic kernels (compute.deterministic); CPU always
 
 
 @dataclass
@@ -66,6 +67,7 @@ class TargetRunParams:
     device: str = "auto"
     threads: int = 0
     precision: str = "fp32"  # fp32 | bf16 (compute.precision resolved at plan time)
+    deterministic: bool = False  # CUDA: deterministic kernels (compute.deterministic); CPU always
 
 
 @dataclass
@@ -124,7 +126,7 @@ def check(phase: str, values: dict):
         v = values.get(f.name, f.default if f.default is not dataclasses.MISSING else None)
         if v is None and f.default_factory is not dataclasses.MISSING:
             v = f.default_factory()
-        expected = {"str": str, "int": int, "dict": dict, "list": list}[str(f.type)]
+        expected = {"str": str, "int": int, "dict": dict, "list": list, "bool": bool}[str(f.type)]
         if not isinstance(v, expected) or (expected is int and isinstance(v, bool)):
             raise ValueError(f"{phase} notebook parameter {f.name!r} must be {f.type}, got {v!r}")
         kwargs[f.name] = v

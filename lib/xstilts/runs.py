@@ -252,7 +252,10 @@ def mark_failed(run_dir: Path, reason: str, log: Path | None) -> None:
 
 def describe_resume(run_dir: str | Path) -> str:
     """One line for the notebook's skip-or-resume cell: fresh run or resuming from a checkpoint."""
-    ckpt = Path(run_dir) / "checkpoint" / "state.json"
+    # The trainer's checkpoint (xstilts.train.find_checkpoint: checkpoint/, or checkpoint.old
+    # after a kill between its two renames); its step is where training resumes.
+    found = [Path(run_dir) / d / "trainer_state.json" for d in ("checkpoint", "checkpoint.old")]
+    ckpt = next((f for f in found if f.exists()), found[0])
     if is_done(run_dir):
         return "finished already (DONE present): the pipeline would skip this run"
     if ckpt.exists():

@@ -35,10 +35,18 @@ Features and their trade-offs:
   uninterrupted run (on the same device and thread count). Nothing is pickled.
 - **Divergence.** A non-finite loss stops the run with ``status="diverged"``; the last
   good checkpoint stays on disk.
-- **Devices.** ``accelerate.Accelerator`` places model and optimizer; with several
-  processes each takes a strided shard of every global batch (the data order stays
-  the single-process one). Not done: sharded optimizers, torch.compile (measured not
-  to pay off on CPU, toolchain-measurements §4).
+- **Devices.** One run, one device: ``cfg.device`` (``compute.device`` resolved by
+  ``xstilts.device``) holds model, optimizer state and batches; nothing else picks a
+  device. Several GPUs serve a sweep as one run per GPU (``xstilts.sweep``); data
+  parallelism inside a run is not offered (no test could show it working here).
+  Not done: sharded optimizers, torch.compile (measured not to pay off on CPU,
+  toolchain-measurements §4).
+- **Memory.** ``gradient_checkpointing`` recomputes the encoder's activations in the
+  backward pass (transformers' non-reentrant checkpointing: same numbers, about a third
+  more compute, much less activation memory). ``task_grad_accum`` splits one task's
+  draw of a mixture into several micro-batches (a multiple-choice batch of 24 x 4
+  choices on XLM-R large as 4 x 6), so a task's effective batch is
+  ``batch_size x grad_accum`` whatever fits in memory.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from xstilts.device import configure_determinism, resolve_device, rng_devices
 from xstilts.features import TENSOR_COLUMNS, Collator, LengthGroupedSampler
 from xstilts.heads import MultiTaskModel
 from xstilts.heads import freeze_embeddings as _freeze_embeddings
@@ -102,7 +111,26 @@ class TrainConfig:
         default_factory=dict,
         metadata={"help": "Per-task batch size override (paper's mixed multi-task batches)."},
     )
-    grad_accum: int = field(default=1, metadata={"help": "Micro-batches per optimizer step."})
+    grad_accum: int = field(
+        default=1, metadata={"help": "Task draws (micro-batches) per optimizer step."}
+    )
+    task_grad_accum: dict[str, int] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Per-task accumulation inside one draw: that task's draw is this many "
+            "batches of its batch size, averaged (its effective batch is the product)."
+        },
+    )
+    device: str = field(
+        default="auto",
+        metadata={"help": "cpu | cuda | auto, resolved by xstilts.device.resolve_device."},
+    )
+    gradient_checkpointing: bool = field(
+        default=False,
+        metadata={
+            "help": "Recompute encoder activations in backward (less memory, ~1/3 more compute)."
+        },
+    )
     max_seq_len: int = field(
         default=128, metadata={"help": "Recorded for the report; featurisation applies it."}
     )
@@ -144,7 +172,11 @@ class TrainConfig:
     )
     log_every: int = field(default=50, metadata={"help": "Log loss and examples/s every N steps."})
     deterministic: bool = field(
-        default=True, metadata={"help": "torch.use_deterministic_algorithms (warn only)."}
+        default=False,
+        metadata={
+            "help": "CUDA: torch.use_deterministic_algorithms (warn only; slower). CPU runs "
+            "always use deterministic kernels (xstilts.device.configure_determinism)."
+        },
     )
     progress: bool = field(default=True, metadata={"help": "Show a tqdm progress bar."})
 
@@ -211,8 +243,15 @@ def plan_steps(cfg: TrainConfig, sizes: Mapping[str, int], batch_sizes: Mapping[
     if cfg.max_steps > 0:
         return cfg.max_steps
     cap = cfg.multitask_cap if len(sizes) > 1 else max(sizes.values())
-    batches = sum(math.ceil(min(n, cap) / batch_sizes[t]) for t, n in sizes.items())
-    return max(1, math.ceil(cfg.epochs * batches / cfg.grad_accum))
+    # A draw of task t is task_grad_accum[t] batches: count draws, not batches.
+    draws = sum(
+        math.ceil(min(n, cap) / batch_sizes[t]) / _task_accum(cfg, t) for t, n in sizes.items()
+    )
+    return max(1, math.ceil(cfg.epochs * draws / cfg.grad_accum))
+
+
+def _task_accum(cfg: TrainConfig, task: str) -> int:
+    return max(1, int(cfg.task_grad_accum.get(task, 1)))
 
 
 def planned_examples(
@@ -228,7 +267,14 @@ def planned_examples(
     steps = plan_steps(cfg, sizes, batch_sizes)
     probs = task_probabilities(sizes, cfg.multitask_cap)
     return {
-        t: round(steps * cfg.grad_accum * probs[t] * n / math.ceil(n / batch_sizes[t]))
+        t: round(
+            steps
+            * cfg.grad_accum
+            * probs[t]
+            * _task_accum(cfg, t)
+            * n
+            / math.ceil(n / batch_sizes[t])
+        )
         for t, n in sizes.items()
     }
 
@@ -243,15 +289,16 @@ def task_sampler_seed(seed: int, task: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1  # non-negative, fits int64
 
 
-def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seed python, numpy and torch; ask torch for deterministic kernels."""
+def seed_everything(seed: int, deterministic: bool = False, device: str = "cpu") -> bool:
+    """Seed python, numpy and torch; deterministic kernels on CPU, on CUDA when asked.
+
+    Returns:
+        Whether deterministic kernels are on (``xstilts.device.configure_determinism``).
+    """
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    if deterministic:
-        # cuBLAS needs this workspace setting for deterministic GEMMs.
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
+    return configure_determinism(device, deterministic)
 
 
 def linear_schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int):
@@ -300,7 +347,7 @@ def selection_rule(cfg: TrainConfig, tasks) -> str:
 class _Batches:
     """Per-task samplers + collation; hands out device-ready batches."""
 
-    def __init__(self, train_sets, batch_sizes, cfg, pad_id, rank, world):
+    def __init__(self, train_sets, batch_sizes, cfg, pad_id):
         self.sets, self.samplers = {}, {}
         for t in sorted(train_sets):
             ds = train_sets[t]
@@ -313,12 +360,10 @@ class _Batches:
                 lengths, batch_sizes[t], seed=task_sampler_seed(cfg.seed, t)
             )
         self.collate = Collator(pad_id)
-        self.rank, self.world = rank, world
 
     def next(self, task: str) -> tuple[dict[str, torch.Tensor], int]:
         idx = self.samplers[task].next_batch()
-        shard = idx[self.rank :: self.world] or idx[-1:]
-        return self.collate(self.sets[task][shard]), len(idx)
+        return self.collate(self.sets[task][idx]), len(idx)
 
     def state_dict(self) -> dict:
         return {t: s.state_dict() for t, s in self.samplers.items()}
@@ -504,13 +549,15 @@ def _first(rows, n: int):
     return list(rows)[:n]
 
 
-def _evaluate(model, dev_sets, evaluate_fn, cfg, step) -> tuple[float | None, list[dict]]:
+def _evaluate(
+    model, dev_sets, evaluate_fn, cfg, step, device="cpu"
+) -> tuple[float | None, list[dict]]:
     """Score every (task, language) dev subset; return (selection score, curve points)."""
     points, english = [], []
     was_training = model.training
     model.eval()
     # Evaluation must not move the training RNG streams (resume exactness).
-    with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
+    with torch.random.fork_rng(devices=rng_devices(device)):
         for task in sorted(dev_sets):
             langs = dev_sets[task]
             select_lang = "en" if "en" in langs else sorted(langs)[0]
@@ -526,17 +573,22 @@ def _evaluate(model, dev_sets, evaluate_fn, cfg, step) -> tuple[float | None, li
 # --------------------------------------------------------------------------- training
 
 
-def _make_accelerator(cfg: TrainConfig):
-    from accelerate import Accelerator
-    from accelerate.utils import DistributedDataParallelKwargs
-
-    cuda = torch.cuda.is_available()
-    return Accelerator(
-        cpu=not cuda,
-        # Autocast is ours (xstilts.precision, the same rule as evaluation), not accelerate's.
-        mixed_precision="no",
-        # Heads of tasks not drawn in a step get no gradient.
-        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+def _gradient_checkpointing(model: MultiTaskModel, on: bool) -> None:
+    """Switch transformers' activation checkpointing of the encoder (non-reentrant)."""
+    encoder = model.encoder
+    if not on:
+        if getattr(encoder, "is_activation_checkpointing", False):
+            encoder.activation_checkpointing_disable()
+        return
+    if not getattr(encoder, "supports_gradient_checkpointing", False):
+        raise ValueError(
+            f"train.gradient_checkpointing: {type(encoder).__name__} does not support it; "
+            "set gradient_checkpointing: false"
+        )
+    # Non-reentrant: gradients reach the blocks even with frozen embeddings, and dropout
+    # is replayed with the saved RNG state, so the loss trace is the one without it.
+    encoder.activation_checkpointing_enable(
+        activation_checkpointing_kwargs={"use_reentrant": False}
     )
 
 
@@ -578,7 +630,7 @@ def train(
         cfg: Hyper-parameters.
         run_dir: Folder for ``checkpoint/`` and ``best/``.
         evaluate_fn: ``(model, task, lang, rows) -> score`` (higher is better), e.g.
-            ``predict`` + a metric. Called in eval mode on the unwrapped model.
+            ``predict`` + a metric. Called in eval mode, on the run's device.
         on_step: Optional callback after each optimizer step with
             ``{"step", "loss", "time"}`` (benchmarks, tests).
 
@@ -597,10 +649,14 @@ def train(
     if evaluate_fn is None:
         dev_sets = {}
 
-    seed_everything(cfg.seed, cfg.deterministic)
+    device = torch.device(resolve_device(cfg.device))
+    seed_everything(cfg.seed, cfg.deterministic, device.type)
     if cfg.freeze_embeddings:
         _freeze_embeddings(model)
-    accelerator = _make_accelerator(cfg)
+    # The model goes to the device before the optimizer exists, so optimizer state (fresh
+    # or loaded from a checkpoint) is created where the parameters are.
+    model.to(device)
+    _gradient_checkpointing(model, cfg.gradient_checkpointing)
     batch_sizes = {t: cfg.task_batch_sizes.get(t, cfg.batch_size) for t in tasks}
     sizes = {t: len(train_sets[t]) for t in tasks}
     probs = task_probabilities(sizes, cfg.multitask_cap)
@@ -612,9 +668,7 @@ def train(
     rule = selection_rule(cfg, dev_sets or tasks)
 
     pad_id = model.tokenizer.pad_token_id if model.tokenizer is not None else 1
-    batches = _Batches(
-        train_sets, batch_sizes, cfg, pad_id, accelerator.process_index, accelerator.num_processes
-    )
+    batches = _Batches(train_sets, batch_sizes, cfg, pad_id)
     state = _fresh_state(cfg, total)
     ckpt = find_checkpoint(run_dir)
     if ckpt is not None:
@@ -625,13 +679,12 @@ def train(
             # Data or config changed since the checkpoint: the schedule no longer matches.
             log.warning("checkpoint planned %d steps, this run %d", state["total_steps"], total)
         if state["finished"]:
+            _gradient_checkpointing(model, False)
             return TrainResult(**state["result"])
     state.setdefault("task_examples", {})  # absent in checkpoints of older versions
     task_rng = np.random.default_rng()
     task_rng.bit_generator.state = state["task_rng"]
 
-    model, optimizer = accelerator.prepare(model, optimizer)
-    raw = accelerator.unwrap_model(model)
     model.train()
     names, p = list(probs), np.array([probs[t] for t in probs])
 
@@ -639,9 +692,7 @@ def train(
         state["samplers"] = batches.state_dict()
         state["task_rng"] = task_rng.bit_generator.state
         state["wall_s"] = wall_before + time.perf_counter() - t_start
-        if accelerator.is_main_process:
-            save_checkpoint(run_dir, raw, optimizer, scheduler, state)
-        accelerator.wait_for_everyone()
+        save_checkpoint(run_dir, model, optimizer, scheduler, state)
 
     def result(status, reason=""):
         return TrainResult(
@@ -662,21 +713,20 @@ def train(
 
     def evaluate() -> bool:
         """Evaluate, keep the best weights; return True when patience is exhausted."""
-        score, points = _evaluate(raw, dev_sets, evaluate_fn, cfg, state["step"])
+        score, points = _evaluate(model, dev_sets, evaluate_fn, cfg, state["step"], device.type)
         state["dev_curves"] += points
         if score is None:
             return False
         if state["best_dev"] is None or score > state["best_dev"]:
             state.update(best_dev=score, best_step=state["step"], bad_evals=0)
-            if accelerator.is_main_process:
-                _save_best(run_dir, raw, state["step"], score)
+            _save_best(run_dir, model, state["step"], score)
         else:
             state["bad_evals"] += 1
         patience = cfg.early_stopping_patience
         return bool(patience) and state["bad_evals"] >= patience
 
     wall_before = state["wall_s"]
-    bar = _progress(cfg, accelerator, total, state["step"])
+    bar = _progress(cfg, total, state["step"])
     status, reason = "completed", ""
     while state["step"] < total:
         t0 = time.perf_counter()
@@ -684,24 +734,18 @@ def train(
         for _ in range(cfg.grad_accum):
             task = names[int(task_rng.choice(len(names), p=p))] if len(names) > 1 else names[0]
             state["task_counts"][task] = state["task_counts"].get(task, 0) + 1
-            batch, n = batches.next(task)
-            state["task_examples"][task] = state["task_examples"].get(task, 0) + n
-            batch = {k: v.to(accelerator.device, non_blocking=True) for k, v in batch.items()}
-            with autocast(cfg.precision, accelerator.device):
-                loss, _ = model(task, batch)
-            value = float(loss.detach())
+            value, n = _draw(model, batches, task, cfg, device, state)
             if not math.isfinite(value):
                 reason = f"non-finite loss ({value}) at step {state['step'] + 1} on task {task}"
                 status = "diverged"
                 break
-            accelerator.backward(loss / cfg.grad_accum)
             loss_sum += value
             n_examples += n
         if status == "diverged":
             log.error(reason)
             break
         if cfg.max_grad_norm:
-            accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
@@ -734,21 +778,46 @@ def train(
             checkpoint()
     if bar is not None:
         bar.close()
+    _gradient_checkpointing(model, False)  # the saved encoder and evaluation run without it
     if status == "diverged":
         return result(status, reason)
     already = any(pt["step"] == state["step"] for pt in state["dev_curves"])
     if dev_sets and not already:
         evaluate()
     if state["best_step"] is not None and (run_dir / BEST / "model.safetensors").exists():
-        load_weights(raw, run_dir / BEST / "model.safetensors")
+        load_weights(model, run_dir / BEST / "model.safetensors")
     res = result(status, reason)
     state.update(finished=True, result=res.to_dict())
     checkpoint()
     return res
 
 
-def _progress(cfg, accelerator, total, done):
-    if not cfg.progress or not accelerator.is_main_process:
+def _draw(model, batches, task, cfg, device, state) -> tuple[float, int]:
+    """Forward and backward of one task draw: ``task_grad_accum[task]`` batches of it.
+
+    Each batch's loss (a mean over its examples) is scaled by ``1 / (grad_accum x
+    accumulation)``, so the draw contributes the mean over its batches; returns that mean
+    loss (non-finite as soon as one batch's loss is) and the examples drawn.
+    """
+    accum = _task_accum(cfg, task)
+    total, examples = 0.0, 0
+    for _ in range(accum):
+        batch, n = batches.next(task)
+        state["task_examples"][task] = state["task_examples"].get(task, 0) + n
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        with autocast(cfg.precision, device):
+            loss, _ = model(task, batch)
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            return value, examples + n
+        (loss / (cfg.grad_accum * accum)).backward()
+        total += value
+        examples += n
+    return total / accum, examples
+
+
+def _progress(cfg, total, done):
+    if not cfg.progress:
         return None
     from tqdm.auto import tqdm
 

@@ -166,8 +166,8 @@ def test_submitit_local_executor(store):
     from xstilts import sweep
 
     plan = make_plan(n=2, steps=1, sleep=0.0)
-    summary = sweep.execute_waves(plan, executor="submitit-local", folder=store / "_submitit")
+    summary = sweep.execute_graph(plan, executor="submitit-local", folder=store / "_submitit")
     assert [s.outcome for s in summary.steps] == ["ran"] * 4
     assert all(runs.is_done(r.dir) for r in plan)
-    again = sweep.execute_waves(plan, executor="submitit-local", folder=store / "_submitit")
+    again = sweep.execute_graph(plan, executor="submitit-local", folder=store / "_submitit")
     assert [s.outcome for s in again.steps] == ["skipped"] * 4

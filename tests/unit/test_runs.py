@@ -46,6 +46,9 @@ def test_states_and_reasons(store):
     assert runs.state(r) == ("pending", "never run")
     runs.prepare(r)
     assert runs.state(r)[0] == "partial"
+    assert runs.describe_resume(r.dir) == "fresh run: no checkpoint found"
+    io.atomic_write_json(r.dir / "checkpoint" / "trainer_state.json", {"step": 7})  # the trainer's
+    assert runs.describe_resume(r.dir) == "resuming from checkpoint at step 7"
     runs.write_metrics(r.dir, {"x": 1})
     runs.mark_done(r.dir, 1.0, resumed=False)
     assert runs.state(r)[0] == "done"

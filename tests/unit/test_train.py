@@ -214,14 +214,14 @@ def test_shared_task_draws_same_batches_with_or_without_mlm(data):
     _, sets, _ = data
     cfg = _cfg(seed=3)
     # "mlm" sorts before "mnli": seeding by list position gave MNLI another order with MLM.
-    alone = _Batches({"mnli": sets["nli"]}, {"mnli": 4}, cfg, 1, 0, 1)
-    mixed = _Batches({"mnli": sets["nli"], "mlm": sets["mlm"]}, {"mnli": 4, "mlm": 4}, cfg, 1, 0, 1)
+    alone = _Batches({"mnli": sets["nli"]}, {"mnli": 4}, cfg, 1)
+    mixed = _Batches({"mnli": sets["nli"], "mlm": sets["mlm"]}, {"mnli": 4, "mlm": 4}, cfg, 1)
     for _ in range(10):  # more than one epoch of 6 batches
         a, _ = alone.next("mnli")
         mixed.next("mlm")
         b, _ = mixed.next("mnli")
         assert torch.equal(a["input_ids"], b["input_ids"])
-    other = _Batches({"mnli": sets["nli"]}, {"mnli": 4}, _cfg(seed=4), 1, 0, 1)
+    other = _Batches({"mnli": sets["nli"]}, {"mnli": 4}, _cfg(seed=4), 1)
     orders = [other.samplers["mnli"].batches(0), alone.samplers["mnli"].batches(0)]
     assert orders[0] != orders[1]  # the run seed still changes the order
 

@@ -7,26 +7,19 @@ import shutil
 from pathlib import Path
 
 from xstilts import metrics, xtreme
+from xstilts.device import setup_device as resolve_device_setting
 from xstilts.precision import resolve_precision
 from xstilts.predict import predict, references
 from xstilts.train import TrainConfig
 
 
 def setup_device(device: str, threads: int) -> str:
-    """Resolve ``auto`` to ``cuda`` when available and pin CPU threads.
+    """Resolve ``compute.device`` (``xstilts.device``, the one resolver) and pin CPU threads.
 
     Returns:
         ``"cuda"`` or ``"cpu"``.
     """
-    import torch
-
-    if threads:
-        torch.set_num_threads(threads)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("compute.device is cuda but no CUDA device is visible")
-    return device
+    return resolve_device_setting(device, threads)
 
 
 def check_precision(precision: str, device: str) -> str:
@@ -40,10 +33,20 @@ def train_config(
     device: str,
     precision: str = "fp32",
     task_batch_sizes: dict | None = None,
+    task_grad_accum: dict | None = None,
+    deterministic: bool = False,
 ) -> TrainConfig:
-    """Map the profile's ``TrainSpec`` fields onto the trainer's ``TrainConfig``."""
+    """Map the profile's ``TrainSpec`` fields onto the trainer's ``TrainConfig``.
+
+    ``device`` is the resolved device of the run (``setup_device``): the trainer puts the
+    model there, whatever else the machine has.
+    """
     return TrainConfig(
+        device=device,
         task_batch_sizes=dict(task_batch_sizes or {}),
+        task_grad_accum=dict(task_grad_accum or {}),
+        gradient_checkpointing=train.get("gradient_checkpointing", False),
+        deterministic=deterministic,
         lr=train["lr"],
         warmup_ratio=train["warmup_ratio"],
         weight_decay=train["weight_decay"],

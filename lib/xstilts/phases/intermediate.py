@@ -180,8 +180,19 @@ def setup(p: IntermediateRunParams) -> Setup:
 
 def _config(s: Setup, p: IntermediateRunParams):
     batch_sizes = {t: _task_setting(p, t, "batch_size") for t in s.sizes}
+    # Accumulation inside a task's draw (a mixture's per_task grad_accum); the run's own
+    # grad_accum counts draws per optimizer step.
+    accum = {
+        t: p.per_task[t]["grad_accum"] for t in s.sizes if "grad_accum" in p.per_task.get(t, {})
+    }
     cfg = common.train_config(
-        p.train, p.seed, s.device, precision=s.precision, task_batch_sizes=batch_sizes
+        p.train,
+        p.seed,
+        s.device,
+        precision=s.precision,
+        task_batch_sizes=batch_sizes,
+        task_grad_accum=accum,
+        deterministic=p.deterministic,
     )
     return cfg, batch_sizes
 

@@ -66,6 +66,9 @@ def setup(p: TargetRunParams) -> Setup:
     spec = xtreme.TARGET_TASKS[p.task]
     source = encoder_source(p)
     encoder, tokenizer = load_encoder(source)
+    # On the run's device from the start: BUCC and Tatoeba embed with this encoder directly
+    # (trained targets are moved again, with their head, by the trainer).
+    encoder.to(device)
     params = count_parameters(encoder)
     # Parameter count of the phase-(i) model (the scale axis), without loading its weights.
     base = params if not p.intermediate_dir else model_info(p.model)["parameters"]
@@ -125,7 +128,7 @@ def run(s: Setup, p: TargetRunParams) -> TrainResult | None:
         seed=p.seed,
         progress=False,
     )
-    cfg = common.train_config(p.train, p.seed, s.device, s.precision)
+    cfg = common.train_config(p.train, p.seed, s.device, s.precision, deterministic=p.deterministic)
     evaluate_fn = common.make_evaluate_fn(
         {p.task: s.spec}, s.tokenizer, max_len, precision=s.precision
     )
@@ -180,7 +183,8 @@ def _tatoeba_split(s: Setup, root: Path, split: str, lang: str, layers) -> dict 
         return None  # the official Tatoeba has no dev split
     rows = store.read_split(root, "tatoeba", split, lang)
     emb = [_embed(s, [r[side] for r in rows], layers) for side in ("src", "trg")]
-    return {k: retrieval.tatoeba_accuracy(emb[0][k], emb[1][k]) for k in layers} | {"n": len(rows)}
+    scores = {k: retrieval.tatoeba_accuracy(emb[0][k], emb[1][k], device=s.device) for k in layers}
+    return scores | {"n": len(rows)}
 
 
 def evaluate_tatoeba(s: Setup, p: TargetRunParams) -> dict:
@@ -226,6 +230,7 @@ def _bucc_split(s: Setup, root: Path, split: str, lang: str, layers) -> dict:
                 [r["id"] for r in sides["trg"]],
                 src_texts=[r["text"] for r in sides["src"]],
                 trg_texts=[r["text"] for r in sides["trg"]],
+                device=s.device,
             ),
             gold,
         )
