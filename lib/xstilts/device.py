@@ -6,8 +6,8 @@ compute. Training (``train.py``), evaluation (``predict.py``, which follows the 
 retrieval embeddings and k-NN (``retrieval.py``) all take the device this module returns,
 so a run never mixes a CPU model with CUDA inputs.
 
-One run uses one device: several GPUs serve a sweep as one run per GPU (the SLURM job
-array of ``xstilts.sweep``), not one run spread over them.
+One run uses one device: several GPUs serve a sweep as one run per GPU (one SLURM job per run,
+submitted by ``xstilts.sweep``), not one run spread over them.
 
 Determinism: CPU runs always use torch's deterministic kernels (free there; it is what
 makes the documented same-numbers-in-any-process guarantee hold). On CUDA they cost speed
