@@ -191,6 +191,8 @@ def for_report(profile: str, disclosures: list[str], path: Path | None = None) -
     if profile != "mini" or not path.exists() or not any("frozen" in d for d in disclosures):
         return None
     r = json.loads(path.read_text())
+    if "seeds" not in r:
+        return None  # a file of the earlier one-seed format: no seed-level result to state
     v, parts = r["variants"], []
     for mode, effect in r["effect_of_unfreezing"].items():
         frozen, unfrozen = (v[k]["gap"][mode]["mean"] for k in ("frozen", "unfrozen"))
