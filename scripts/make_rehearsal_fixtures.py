@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 from xstilts import paths
 from xstilts.data import parallel_text, synthetic
@@ -33,16 +32,19 @@ NLI_XNLI = {"contradiction": "contradictory"}  # XNLI 1.0 / translate-train labe
 
 
 def rows(task: str, split: str, lang: str = "en", n: int | None = None) -> list[dict]:
+    """Generated schema rows of one task, split and language (the fixture's content)."""
     return synthetic.generate(task, split, lang, n or SIZES[split], seed=SEED)
 
 
 def write(rel: str, text: str) -> None:
+    """Write one fixture file under ``OUT``."""
     path = OUT / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
 
 def tsv(records: list[list], header: list[str] | None = None) -> str:
+    """Tab-separated text as ``csv.writer`` writes it (XTREME and GLUE files)."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter="\t", lineterminator="\n")
     if header:
@@ -52,10 +54,12 @@ def tsv(records: list[list], header: list[str] | None = None) -> str:
 
 
 def jsonl(records: list[dict]) -> str:
+    """One JSON object per line."""
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
 def squad(records: list[dict], version: str = "1.1", v2: bool = False) -> str:
+    """SQuAD-format JSON, one article and paragraph per question."""
     data = []
     for r in records:
         a = r["answers"]
@@ -71,6 +75,7 @@ def squad(records: list[dict], version: str = "1.1", v2: bool = False) -> str:
 
 
 def tokens(records: list[dict], prefix: str = "") -> str:
+    """``token<TAB>tag`` lines, a blank line after each sentence."""
     return "".join(
         "".join(f"{prefix}{t}\t{g}\n" for t, g in zip(r["tokens"], r["tags"])) + "\n"
         for r in records
@@ -78,6 +83,7 @@ def tokens(records: list[dict], prefix: str = "") -> str:
 
 
 def glue_mnli(records: list[dict]) -> str:
+    """GLUE MNLI tsv with its header."""
     header = ["index", "promptID", "pairID", "genre", "sentence1_binary_parse",
               "sentence2_binary_parse", "sentence1_parse", "sentence2_parse", "sentence1",
               "sentence2", "label1", "gold_label"]  # fmt: skip
@@ -89,6 +95,7 @@ def glue_mnli(records: list[dict]) -> str:
 
 
 def nli_tasks() -> None:
+    """MNLI, XNLI translate-train and labelled test, ANLI train rounds, SNLI."""
     write("mnli/train.tsv", glue_mnli(rows("mnli", "train")))
     write("mnli/dev_matched.tsv", glue_mnli(rows("mnli", "dev")))
     for lang in TRANSLATED:  # XTREME translate-train: sentence1, sentence2, label; no header
@@ -118,6 +125,7 @@ def nli_tasks() -> None:
 
 
 def pair_tasks() -> None:
+    """QQP, the PAWS-X English train and labelled tests."""
     header = ["id", "qid1", "qid2", "question1", "question2", "is_duplicate"]
     for split in ("train", "dev"):
         body = [[i, 2 * i, 2 * i + 1, r["text_a"], r["text_b"], r["label"]]
@@ -128,10 +136,14 @@ def pair_tasks() -> None:
     for lang in LANGS:  # the labelled x-final release (XTREME strips the test labels)
         body = [[i, r["text_a"], r["text_b"], r["label"]]
                 for i, r in enumerate(rows("pawsx", "test", lang))]  # fmt: skip
-        write(f"pawsx/x-final/{lang}/test_2k.tsv", tsv(body, ["id", "sentence1", "sentence2", "label"]))
+        write(
+            f"pawsx/x-final/{lang}/test_2k.tsv",
+            tsv(body, ["id", "sentence1", "sentence2", "label"]),
+        )
 
 
 def qa_tasks() -> None:
+    """SQuAD v1.1/v2.0, SQuAD translate-train, MLQA test, labelled TyDiQA-GoldP English."""
     write("squad/train-v1.1.json", squad(rows("squad_v1", "train")))
     write("squad/dev-v1.1.json", squad(rows("squad_v1", "dev")))
     write("squad/train-v2.0.json", squad(rows("squad_v2", "train"), "v2.0", v2=True))
@@ -143,10 +155,13 @@ def qa_tasks() -> None:
         write(f"mlqa/MLQA_V1/test/test-context-{lang}-question-{lang}.json",
               squad(rows("mlqa", "test", lang)))  # fmt: skip
     # XTREME blanks TyDiQA-GoldP dev (its test); the labelled release names files by language
-    write("tydiqa/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-english.json", squad(rows("tydiqa", "test")))
+    write(
+        "tydiqa/tydiqa-goldp-v1.1-dev/tydiqa-goldp-dev-english.json", squad(rows("tydiqa", "test"))
+    )
 
 
 def choice_tasks() -> None:
+    """HellaSwag, the Cosmos QA and CommonsenseQA train splits."""
     for split, name in (("train", "train"), ("dev", "val")):
         recs = [{"ind": i, "ctx_a": r["context"], "ctx_b": r["question"],
                  "ctx": f"{r['context']} {r['question']}", "split": name, "label": r["label"],
@@ -166,6 +181,7 @@ def choice_tasks() -> None:
 
 
 def tagging_tasks() -> None:
+    """CCG, UD-POS German dev/test and Chinese dev, labelled PAN-X tests."""
     write("ccg/train.tsv", tokens(rows("ccg", "train")))
     write("ccg/dev.tsv", tokens(rows("ccg", "dev")))
     write("udpos/test-de.tsv", tokens(rows("udpos", "test", "de")))  # absent from the real folder
@@ -176,11 +192,15 @@ def tagging_tasks() -> None:
 
 
 def retrieval_and_mlm() -> None:
+    """BUCC splits the real folder lacks (gettext text) and the MLM corpus."""
     for lang, split in (("de", "dev"), ("de", "test"), ("zh", "test")):
         recs, gold = parallel_text.bucc_split(lang, split, n_gold=12, n_distractors=12, seed=SEED)
         stem = f"bucc2018/{lang}-en.{split}"
         for side, code in (("src", lang), ("trg", "en")):
-            write(f"{stem}.{code}", "".join(f"{r['id']}\t{r['text']}\n" for r in recs if r["side"] == side))
+            write(
+                f"{stem}.{code}",
+                "".join(f"{r['id']}\t{r['text']}\n" for r in recs if r["side"] == side),
+            )
         write(f"{stem}.gold", "".join(f"{g['src_id']}\t{g['trg_id']}\n" for g in gold))
     for lang in LANGS:
         write(f"mlm/{lang}.txt", "".join(r["text"].replace("\n", " ") + "\n"
@@ -188,6 +208,7 @@ def retrieval_and_mlm() -> None:
 
 
 def main() -> None:
+    """Write every fixture and say how many files."""
     for make in (nli_tasks, pair_tasks, qa_tasks, choice_tasks, tagging_tasks, retrieval_and_mlm):
         make()
     files = sorted(p for p in OUT.rglob("*") if p.is_file())

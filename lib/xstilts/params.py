@@ -461,6 +461,7 @@ def validate(p: Profile, src: str) -> Profile:
     if p.compute.workers < 1:
         raise ParamsError(f"{src}: compute.workers must be >= 1, got {p.compute.workers}")
     _check_sequence_lengths(p, src)
+    _check_shared_finetune(p, src)
     return p
 
 
@@ -527,6 +528,23 @@ def _check_restrict(p: Profile, src: str) -> None:
                 raise ParamsError(f"{src}: target.restrict.{task}.{key} must be a non-empty list")
             for v in values:
                 _check_choice(v, allowed[key], f"target.restrict.{task}.{key}", src)
+
+
+def _check_shared_finetune(p: Profile, src: str) -> None:
+    """Targets sharing one fine-tune (XQuAD, MLQA: SQuAD v1.1) need the same settings."""
+    for lead, group in xtreme.SHARED_FINETUNE.items():
+        members = [t for t in group if t in p.target.tasks]
+        if lead not in members:
+            continue
+        specs = {t: dataclasses.asdict(train_spec_for(p, t)) for t in members}
+        for t in members[1:]:
+            if specs[t] != specs[lead]:
+                diff = sorted(k for k in specs[lead] if specs[lead][k] != specs[t][k])
+                raise ParamsError(
+                    f"{src}: target.per_task.{t} differs from target.per_task.{lead} in "
+                    f"{', '.join(diff)}, but {' and '.join(members)} share one fine-tune on "
+                    f"{xtreme.TARGET_TASKS[lead].train_task}: give them the same settings"
+                )
 
 
 def _check_real_test_sets(p: Profile, src: str) -> None:
@@ -703,4 +721,7 @@ def disclosures(profile: Profile) -> list[str]:
             f"(translated_per_language = {profile.intermediate.translated_per_language}), so the "
             "translated-vs-English gap also compares data sizes."
         )
+    from xstilts import grid  # grid builds on this module
+
+    out += [f"Not run: {line}." for line in grid.grid(profile).left_out]
     return out

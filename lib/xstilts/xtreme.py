@@ -352,13 +352,13 @@ def shared_finetune(tasks) -> dict[str, tuple[str, ...]]:
     (XQuAD and MLQA -> one run named ``xquad``); MLQA planned without XQuAD keeps its own.
     """
     tasks = list(tasks)
-    leader = {
-        m: key for key, group in SHARED_FINETUNE.items() if key in tasks for m in group
-    }
+    leader = {m: key for key, group in SHARED_FINETUNE.items() if key in tasks for m in group}
     out: dict[str, list[str]] = {}
     for t in tasks:
         out.setdefault(leader.get(t, t), []).append(t)
-    return {k: tuple(sorted(v, key=lambda m, k=k: (m != k, tasks.index(m)))) for k, v in out.items()}
+    return {
+        k: tuple(sorted(v, key=lambda m, k=k: (m != k, tasks.index(m)))) for k, v in out.items()
+    }
 
 
 # Languages with a dev split of the target task itself, where not all of them have one.

@@ -45,7 +45,9 @@ EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
         for n in mini_encoder.MINI_LADDER
     },
     "tiny-random": mini_encoder.ensure_tiny_encoder,
-    **{name: (lambda name=name: tiny_models.ensure_tiny_model(name)) for name in tiny_models.SHAPES},
+    **{
+        name: (lambda name=name: tiny_models.ensure_tiny_model(name)) for name in tiny_models.SHAPES
+    },
 }
 
 # Architectures whose pooler we drop: the embedded models have none (a random one would only

@@ -4,8 +4,8 @@ The ``rehearsal`` profile runs ``full``'s grid with one tiny model per architect
 scale axis, so every code path of mBERT, XLM-R base and XLM-R large runs on a CPU:
 
 - ``tiny-mbert``: ``BertModel`` with a cased WordPiece tokenizer (``BertTokenizerFast``), as
-  mBERT. The vocabulary is trained locally (``tokenizers``' WordPiece trainer) on the mini
-  generator's text in its eight languages, so nothing is downloaded.
+  mBERT. The vocabulary is built locally from the mini generator's text in its eight
+  languages (``wordpiece_vocab``), so nothing is downloaded.
 - ``tiny-xlmr-base`` / ``tiny-xlmr-large``: ``XLMRobertaModel`` with the real XLM-R
   tokenizer (the one the smoke model uses); "large" has twice the layers and width of
   "base", as XLM-R large has relative to base (24 vs 12 layers, 1024 vs 768 wide).
@@ -46,19 +46,37 @@ def _corpus(n_per_task: int = 200) -> list[str]:
     return texts
 
 
+def wordpiece_vocab(texts: list[str], normalizer, pre, size: int) -> dict[str, int]:
+    """A deterministic WordPiece vocabulary of ``size`` entries at most.
+
+    Specials, every character (also as ``##c``), then the most frequent words (ties by
+    spelling). ``tokenizers``' WordPiece trainer breaks frequency ties in hash order, so two builds
+    differ; this rule gives the same vocabulary, hence the same random model, everywhere.
+    Greedy longest-match (WordPiece) then splits unseen words into characters.
+    """
+    from collections import Counter
+
+    words: Counter = Counter()
+    for text in texts:
+        words.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for w in words for c in w})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
+    frequent = sorted((w for w in words if len(w) > 1), key=lambda w: (-words[w], w))
+    vocab += frequent[: max(0, size - len(vocab))]
+    return {w: i for i, w in enumerate(vocab)}
+
+
 def build_wordpiece_tokenizer(out_dir: Path, vocab_size: int = WORDPIECE_VOCAB):
     """Train a cased WordPiece vocabulary (BERT's pipeline) and save a ``BertTokenizerFast``."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers import trainers
     from transformers import BertTokenizerFast
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     # mBERT is cased: no lower-casing, no accent stripping; CJK characters split one by one.
-    tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials)
-    tok.train_from_iterator(_corpus(), trainer=trainer)
+    normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
+    pre = pre_tokenizers.BertPreTokenizer()
+    tok = Tokenizer(models.WordPiece(wordpiece_vocab(_corpus(), normalizer, pre, vocab_size),
+                                     unk_token="[UNK]"))  # fmt: skip
+    tok.normalizer, tok.pre_tokenizer = normalizer, pre
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

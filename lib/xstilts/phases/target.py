@@ -372,8 +372,10 @@ def show(evaluation: dict, result: TrainResult | None = None):
     if evaluation.get("dev_per_language"):
         print(f"dev average {evaluation['dev_average'].get('score', 0):.1f} (selection only)")
     for task, e in evaluation.get("also", {}).items():
-        print(f"{task} (scored with this fine-tune): zero-shot average "
-              f"{e['average'].get('score', 0):.1f} over {len(e['per_language'])} languages")
+        print(
+            f"{task} (scored with this fine-tune): zero-shot average "
+            f"{e['average'].get('score', 0):.1f} over {len(e['per_language'])} languages"
+        )
         display(pd.DataFrame(e["per_language"]).T.round(2))  # fmt: skip
     if evaluation.get("retrieval"):
         r = evaluation["retrieval"]
@@ -422,9 +424,13 @@ def write_results(s: Setup, result: TrainResult | None, evaluation: dict, p: Tar
         # Targets scored with this run's fine-tune (MLQA beside XQuAD), one record each in
         # the shape of the top level; the analysis reads each as its own task.
         "also": {
-            t: {"task": t, "group": common.group_of(t), "metric": s.also[t][0].metric,
+            t: {
+                "task": t,
+                "group": common.group_of(t),
+                "metric": s.also[t][0].metric,
                 "languages": p.also_evaluate[t],
-                **{k: v for k, v in e.items() if k != "retrieval"}}
+                **{k: v for k, v in e.items() if k != "retrieval"},
+            }
             for t, e in evaluation.get("also", {}).items()
         },  # fmt: skip
         "train": result.to_dict() if result is not None else None,
