@@ -73,9 +73,14 @@ def status(c, profile="mini"):
 @task(help={"profile": "profile name"})
 def plan(c, profile="mini"):
     """Dry run: print the plan with a cost estimate; runs nothing."""
-    from xstilts import sweep
+    from xstilts import cli, params, sweep
 
-    _run(sweep.print_plan, profile)
+    def plan_and_left_out(name: str) -> int:
+        code = sweep.print_plan(name)
+        cli.print_left_out(params.load_profile(name))  # cells not planned, with the reason
+        return code
+
+    _run(plan_and_left_out, profile)
 
 
 @task(help={"profile": "profile name", "no_paper": "only the HTML index"})

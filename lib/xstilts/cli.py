@@ -23,15 +23,28 @@ def configure_threads(profile: params.Profile) -> None:
 
 def preflight(profile: params.Profile) -> None:
     """Checks that need more than the schema, before any compute: models and files resolvable."""
+    from xstilts import grid
     from xstilts.data import annotated
     from xstilts.models import encoder
 
     for m in profile.models:
         if m.name not in encoder.EMBEDDED_MODELS:  # embedded models are built on first use
             encoder.resolve(m.name)  # raises ModelNotFoundError at once, one line
+    for key in ("root", "fallback_root"):
+        root = grid.data_root(getattr(profile.data, key))
+        if profile.data.source == "real" and root is not None and not root.exists():
+            raise FileNotFoundError(f"data.{key} = {root} does not exist (see README 'Real data')")
     for task, langs in profile.data.real_test_sets.items():
         for lang in langs:
             annotated.require(task, lang)  # raises MissingPackageError at once, one line
+
+
+def print_left_out(profile: params.Profile) -> None:
+    """Say which cells of the grid are not planned and why (``xstilts.grid``)."""
+    from xstilts import grid
+
+    for line in grid.grid(profile).left_out:
+        print(f"left out: {line}")
 
 
 def load(profile_name: str, overrides: dict | None = None) -> tuple[params.Profile, list]:
@@ -47,6 +60,7 @@ def reproduce(profile_name: str, retry_failed: bool = False, with_paper: bool = 
     profile, plan = load(profile_name)
     preflight(profile)
     print(f"profile {profile.profile}: {len(plan)} runs  (runs in {paths.runs_root()})")
+    print_left_out(profile)
     from xstilts import sweep
 
     summary = sweep.run_profile(profile, plan, retry_failed)

@@ -108,8 +108,25 @@ def _char_span_to_tokens(offsets, seq_ids, start_char, end_char):
     return s - 1, e + 1
 
 
+MAX_QUERY_LENGTH = 64  # XTREME's run_squad.py --max_query_length
+
+
+def _truncate_questions(tok, questions: list[str], max_len: int) -> list[str]:
+    """Cut questions to ``min(64, max_len // 2)`` tokens, as XTREME's ``max_query_length``.
+
+    Without it a long question (or a small vocabulary that splits it into characters)
+    leaves the context less room than the window stride, and the tokenizer refuses.
+    """
+    limit = min(MAX_QUERY_LENGTH, max_len // 2)
+    enc = tok(questions, add_special_tokens=False, return_offsets_mapping=True)
+    return [
+        q if len(offs) <= limit else q[: offs[limit - 1][1]]
+        for q, offs in zip(questions, enc["offset_mapping"])
+    ]
+
+
 def _qa(batch, idx, tok, spec, max_len, opts):
-    questions = [q.lstrip() for q in batch["question"]]
+    questions = _truncate_questions(tok, [q.lstrip() for q in batch["question"]], max_len)
     enc = tok(
         questions,
         batch["context"],

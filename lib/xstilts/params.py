@@ -25,7 +25,10 @@ import yaml
 
 from xstilts import paths, xtreme
 
-BUILTIN_MODELS = ("tiny-random", "mini-e5-L3", "mini-e5-L6", "mini-e5-L12")
+BUILTIN_MODELS = (
+    "tiny-random", "mini-e5-L3", "mini-e5-L6", "mini-e5-L12",
+    "tiny-mbert", "tiny-xlmr-base", "tiny-xlmr-large",
+)  # fmt: skip
 MODES = tuple(xtreme.MULTILINGUAL_MODES)
 DATA_SOURCES = ("mini", "real")
 EXECUTORS = ("local", "local-parallel", "slurm")
@@ -114,6 +117,17 @@ class DataSpec:
     sources: dict = _help(
         "real data: per-task override, task -> folder or hub dataset name", factory=dict
     )
+    fallback_root: str = _help(
+        "real data: a second folder in the official layouts, searched file by file after "
+        "`root` (also where `root` holds a split without its labels); the data card records "
+        "which root each file came from. The rehearsal points it at tests/fixtures/rehearsal",
+        "",
+    )
+    subsample: dict = _help(
+        "real data: keep at most this many rows per split, {train: n, dev: n, test: n} "
+        "(seeded, the same rows in every run); 0 or absent = every row",
+        factory=dict,
+    )
     train_size: int = _help("mini: English training examples per task", 600)
     dev_size: int = _help("mini: dev examples per task and language", 150)
     test_size: int = _help("mini: test examples per task and language", 150)
@@ -155,6 +169,18 @@ class IntermediateSpec:
         "languages of the multilingual MLM co-training corpus", factory=list
     )
     mlm_size: int = _help("MLM co-training sentences in total (sampled with alpha=0.3)", 400)
+    translations: list = _help(
+        "real data: intermediate tasks beyond XTREME's translate-train (MNLI, SQuAD v1.1) "
+        "whose translations you supply as <root>/<task>/train/<lang>.jsonl; translated modes "
+        "are planned only for tasks with translations (the mini source has them for all)",
+        factory=list,
+    )
+    skip_if_absent: list = _help(
+        "real data: intermediate tasks planned out, with the reason printed, when their "
+        "files are not under data.root (licensed data, e.g. [ccg]: CCGbank is LDC-licensed); "
+        "otherwise a missing file stops the data run",
+        factory=list,
+    )
     translated_per_language: int = _help(
         "translated examples per language and task. 0 (default) = equal budget: a translated "
         "mode trains on as many examples as English, split over its languages (English counts "
@@ -414,6 +440,13 @@ def validate(p: Profile, src: str) -> Profile:
         raise ParamsError(
             f"{src}: intermediate.mlm_languages is empty but mode english+mlm is requested"
         )
+    for key in ("translations", "skip_if_absent"):
+        for t in getattr(p.intermediate, key):
+            _check_choice(t, list(xtreme.INTERMEDIATE_TASKS), f"intermediate.{key}", src)
+    for split, n in p.data.subsample.items():
+        _check_choice(split, ["train", "dev", "test"], "data.subsample", src)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ParamsError(f"{src}: data.subsample.{split} must be an integer >= 0, got {n!r}")
     for key in ("translated_languages", "mlm_languages"):
         for lang in getattr(p.intermediate, key):
             _check_choice(lang, sorted(langs), f"intermediate.{key}", src)
@@ -447,6 +480,7 @@ def validate(p: Profile, src: str) -> Profile:
     if p.compute.workers < 1:
         raise ParamsError(f"{src}: compute.workers must be >= 1, got {p.compute.workers}")
     _check_sequence_lengths(p, src)
+    _check_shared_finetune(p, src)
     return p
 
 
@@ -513,6 +547,23 @@ def _check_restrict(p: Profile, src: str) -> None:
                 raise ParamsError(f"{src}: target.restrict.{task}.{key} must be a non-empty list")
             for v in values:
                 _check_choice(v, allowed[key], f"target.restrict.{task}.{key}", src)
+
+
+def _check_shared_finetune(p: Profile, src: str) -> None:
+    """Targets sharing one fine-tune (XQuAD, MLQA: SQuAD v1.1) need the same settings."""
+    for lead, group in xtreme.SHARED_FINETUNE.items():
+        members = [t for t in group if t in p.target.tasks]
+        if lead not in members:
+            continue
+        specs = {t: dataclasses.asdict(train_spec_for(p, t)) for t in members}
+        for t in members[1:]:
+            if specs[t] != specs[lead]:
+                diff = sorted(k for k in specs[lead] if specs[lead][k] != specs[t][k])
+                raise ParamsError(
+                    f"{src}: target.per_task.{t} differs from target.per_task.{lead} in "
+                    f"{', '.join(diff)}, but {' and '.join(members)} share one fine-tune on "
+                    f"{xtreme.TARGET_TASKS[lead].train_task}: give them the same settings"
+                )
 
 
 def _check_real_test_sets(p: Profile, src: str) -> None:
@@ -701,4 +752,7 @@ def disclosures(profile: Profile) -> list[str]:
             f"(translated_per_language = {profile.intermediate.translated_per_language}), so the "
             "translated-vs-English gap also compares data sizes."
         )
+    from xstilts import grid  # grid builds on this module
+
+    out += [f"Not run: {line}." for line in grid.grid(profile).left_out]
     return out

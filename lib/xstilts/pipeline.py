@@ -25,7 +25,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xstilts import paths, runs, xtreme
+from xstilts import grid, paths, runs, xtreme
 from xstilts.params import Profile, intermediate_train_for
 from xstilts.precision import resolve_precision
 from xstilts.run_params import NOTEBOOKS
@@ -40,11 +40,8 @@ def _label(m) -> str:
 
 
 def intermediate_settings(profile: Profile) -> list[tuple[str, list[str]]]:
-    """``(setting, tasks)`` pairs of phase (ii), without ``none``."""
-    settings = [(t, [t]) for t in profile.intermediate.tasks]
-    if profile.intermediate.multitask:
-        settings.append(("multitask", list(profile.intermediate.tasks)))
-    return settings
+    """``(setting, tasks)`` pairs of phase (ii), without ``none`` (``xstilts.grid``)."""
+    return list({s: (s, t) for s, t, _ in grid.grid(profile).cells}.values())
 
 
 def eval_languages(profile: Profile, task: str) -> list[str]:
@@ -76,7 +73,7 @@ def wanted(profile: Profile, task: str, model: str, setting: str, mode: str) -> 
 
 def data_tasks(profile: Profile) -> list[str]:
     """Every task whose data the profile needs (intermediate, target and their train tasks)."""
-    needed = list(profile.intermediate.tasks)
+    needed = list(grid.grid(profile).tasks)
     for t in profile.target.tasks:
         needed.append(t)
         train_task = xtreme.TARGET_TASKS[t].train_task
@@ -87,15 +84,34 @@ def data_tasks(profile: Profile) -> list[str]:
     return list(dict.fromkeys(needed))
 
 
+def data_params(profile: Profile) -> dict:
+    """The ``data`` section as the data run reads it: roots resolved (``grid.data_root``)."""
+    data = dataclasses.asdict(profile.data)
+    for key in ("root", "fallback_root"):
+        root = grid.data_root(data[key])
+        data[key] = str(root) if root else ""
+    return data
+
+
+def translated_tasks(profile: Profile) -> list[str]:
+    """Intermediate tasks whose translated training data the plan reads."""
+    cells = grid.grid(profile).cells
+    return list(
+        dict.fromkeys(t for _, tasks, mode in cells if mode in grid.TRANSLATED_MODES for t in tasks)
+    )
+
+
 def plan(profile: Profile) -> list[runs.Run]:
     """Expand a profile into runs in dependency (topological) order."""
+    cells = grid.grid(profile).cells
     data_run = runs.Run(
         phase="data",
         cell={"profile": profile.profile},
         params={
             "profile": profile.profile,
-            "data": dataclasses.asdict(profile.data),
+            "data": data_params(profile),
             "tasks": data_tasks(profile),
+            "translated_tasks": translated_tasks(profile),
             "translated_languages": profile.intermediate.translated_languages,
             "mlm_languages": profile.intermediate.mlm_languages,
             "mlm_size": profile.intermediate.mlm_size,
@@ -104,84 +120,31 @@ def plan(profile: Profile) -> list[runs.Run]:
         notebook=_nb("data"),
     )
     plan_: list[runs.Run] = [data_run]
-    common = {
-        "device": profile.compute.device,
-        "threads": profile.compute.threads,
-        # Resolved here, not in the run: a bf16 result gets its own run id and is never
-        # reused as (or skipped for) an fp32 one.
-        "precision": resolve_precision(profile.compute.precision, profile.compute.device),
-        "deterministic": profile.compute.deterministic,
+    ctx = {
+        "data_run": data_run,
+        "common": {
+            "device": profile.compute.device,
+            "threads": profile.compute.threads,
+            # Resolved here, not in the run: a bf16 result gets its own run id and is never
+            # reused as (or skipped for) an fp32 one.
+            "precision": resolve_precision(profile.compute.precision, profile.compute.device),
+            "deterministic": profile.compute.deterministic,
+        },
+        # Resume state of training runs (~1 GB per e5-L12 run) is deleted once a run is
+        # done, unless the profile keeps it; intermediate runs keep encoder/ for phase (iii).
+        "scratch": () if profile.compute.keep_checkpoints else ("checkpoint", "best"),
     }
-    # Resume state of training runs (~1 GB per e5-L12 run) is deleted once a run is done,
-    # unless the profile keeps it; intermediate runs keep their encoder/ for phase (iii).
-    scratch = () if profile.compute.keep_checkpoints else ("checkpoint", "best")
     inter_runs: list[runs.Run] = []
     target_runs: list[runs.Run] = []
     for m in profile.models:
         for seed in profile.seeds:
             uppers: list[tuple[str, str, runs.Run | None]] = [("none", "english", None)]
-            for setting, tasks in intermediate_settings(profile):
-                for mode in profile.intermediate.modes:
-                    train, mixture = intermediate_train_for(profile, tasks, mode)
-                    r = runs.Run(
-                        phase="intermediate",
-                        cell={"model": _label(m), "setting": setting, "mode": mode, "seed": seed},
-                        params={
-                            "model": m.name,
-                            "model_label": _label(m),
-                            "setting": setting,
-                            "mode": mode,
-                            "tasks": tasks,
-                            "languages": profile.intermediate.translated_languages,
-                            "mlm_languages": profile.intermediate.mlm_languages,
-                            "translated_per_language": (
-                                profile.intermediate.translated_per_language
-                            ),
-                            "seed": seed,
-                            "train": dataclasses.asdict(train),
-                            "per_task": mixture,
-                            **common,
-                        },
-                        notebook=_nb("intermediate"),
-                        deps=[data_run],
-                        scratch=scratch,
-                    )
-                    inter_runs.append(r)
-                    uppers.append((setting, mode, r))
+            for setting, tasks, mode in cells:
+                r = _intermediate_run(profile, m, seed, (setting, tasks, mode), ctx)
+                inter_runs.append(r)
+                uppers.append((setting, mode, r))
             for setting, mode, upper in uppers:
-                for task in profile.target.tasks:
-                    if not wanted(profile, task, _label(m), setting, mode):
-                        continue
-                    from xstilts.params import train_spec_for
-
-                    deps = [data_run] + ([upper] if upper else [])
-                    target_runs.append(
-                        runs.Run(
-                            phase="target",
-                            cell={
-                                "model": _label(m),
-                                "setting": setting,
-                                "mode": mode,
-                                "seed": seed,
-                                "task": task,
-                            },
-                            params={
-                                "model": m.name,
-                                "model_label": _label(m),
-                                "setting": setting,
-                                "mode": mode,
-                                "task": task,
-                                "languages": eval_languages(profile, task),
-                                "retrieval_layer": m.retrieval_layer,
-                                "seed": seed,
-                                "train": dataclasses.asdict(train_spec_for(profile, task)),
-                                **common,
-                            },
-                            notebook=_nb("target"),
-                            deps=deps,
-                            scratch=scratch,
-                        )
-                    )
+                target_runs += _target_runs(profile, m, seed, (setting, mode, upper), ctx)
     plan_ += inter_runs + target_runs
     analysis = runs.Run(
         phase="analysis",
@@ -194,6 +157,76 @@ def plan(profile: Profile) -> list[runs.Run]:
     for r in plan_:
         _ = r.run_id  # freeze every id now (see runs.Run.fingerprint)
     return plan_
+
+
+def _intermediate_run(profile: Profile, m, seed: int, cell: tuple, ctx: dict) -> runs.Run:
+    """The phase-(ii) run of one (model, seed, setting, mode)."""
+    setting, tasks, mode = cell
+    train, mixture = intermediate_train_for(profile, tasks, mode)
+    return runs.Run(
+        phase="intermediate",
+        cell={"model": _label(m), "setting": setting, "mode": mode, "seed": seed},
+        params={
+            "model": m.name,
+            "model_label": _label(m),
+            "setting": setting,
+            "mode": mode,
+            "tasks": tasks,
+            "languages": profile.intermediate.translated_languages,
+            "mlm_languages": profile.intermediate.mlm_languages,
+            "translated_per_language": profile.intermediate.translated_per_language,
+            "seed": seed,
+            "train": dataclasses.asdict(train),
+            "per_task": mixture,
+            **ctx["common"],
+        },
+        notebook=_nb("intermediate"),
+        deps=[ctx["data_run"]],
+        scratch=ctx["scratch"],
+    )
+
+
+def _target_runs(profile: Profile, m, seed: int, upper: tuple, ctx: dict) -> list[runs.Run]:
+    """The phase-(iii) runs on one upstream cell: one per target, one per shared fine-tune.
+
+    XQuAD and MLQA both fine-tune on SQuAD v1.1 and select on its dev set, so one run
+    trains once and scores both (``xtreme.SHARED_FINETUNE``; ``also_evaluate``).
+    """
+    from xstilts.params import train_spec_for
+
+    setting, mode, up = upper
+    tasks = [t for t in profile.target.tasks if wanted(profile, t, _label(m), setting, mode)]
+    out = []
+    for task, members in xtreme.shared_finetune(tasks).items():
+        out.append(
+            runs.Run(
+                phase="target",
+                cell={
+                    "model": _label(m),
+                    "setting": setting,
+                    "mode": mode,
+                    "seed": seed,
+                    "task": "+".join(members),
+                },
+                params={
+                    "model": m.name,
+                    "model_label": _label(m),
+                    "setting": setting,
+                    "mode": mode,
+                    "task": task,
+                    "languages": eval_languages(profile, task),
+                    "also_evaluate": {t: eval_languages(profile, t) for t in members[1:]},
+                    "retrieval_layer": m.retrieval_layer,
+                    "seed": seed,
+                    "train": dataclasses.asdict(train_spec_for(profile, task)),
+                    **ctx["common"],
+                },
+                notebook=_nb("target"),
+                deps=[ctx["data_run"]] + ([up] if up else []),
+                scratch=ctx["scratch"],
+            )
+        )
+    return out
 
 
 def notebook_parameters(run: runs.Run) -> dict:

@@ -19,6 +19,7 @@ class DataRunParams:
     profile: str = ""  # profile name, for the report
     data: dict = field(default_factory=dict)  # the profile's `data` section
     tasks: list = field(default_factory=list)  # every task whose data the profile needs
+    translated_tasks: list = field(default_factory=list)  # intermediate tasks read translated
     translated_languages: list = field(default_factory=list)  # MT copies of intermediate data
     mlm_languages: list = field(default_factory=list)  # languages of the MLM corpus
     mlm_size: int = 0  # MLM sentences in total
@@ -62,6 +63,7 @@ class TargetRunParams:
     task: str = ""  # XTREME target task
     retrieval_layer: int = 0  # BUCC/Tatoeba layer: 0 reference table, -1 last, -2 on dev
     languages: list = field(default_factory=list)  # evaluation languages
+    also_evaluate: dict = field(default_factory=dict)  # task -> languages, same fine-tune
     seed: int = 0
     train: dict = field(default_factory=dict)
     device: str = "auto"

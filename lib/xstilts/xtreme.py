@@ -322,6 +322,45 @@ SELECTION_TASK: dict[str, str] = {
     "mlqa": "squad_v1",
     "tydiqa": "tydiqa",
 }
+# Target tasks that train on the same English data with the same selection set share one
+# fine-tune per (upstream cell, model, seed): XQuAD and MLQA both train on SQuAD v1.1 and
+# select on SQuAD v1.1 dev (XTREME), so the XQuAD run also scores MLQA. Key: the task the
+# planned run is named after; value: the tasks it scores, in that order.
+SHARED_FINETUNE: dict[str, tuple[str, ...]] = {"xquad": ("xquad", "mlqa")}
+
+# Intermediate tasks with machine-translated training data in XTREME's translate-train
+# release (XNLI translate-train = MNLI, SQuAD v1.1; PAWS-X's covers a target task). Any other
+# task has translated modes only where the user supplies translations
+# (``intermediate.translations`` names them; ``<root>/<task>/train/<lang>.jsonl``).
+TRANSLATE_TRAIN: dict[str, str] = {
+    "mnli": "XNLI translate-train (XNLI-MT-1.0 / XTREME translate-train)",
+    "squad_v1": "XTREME translate-train (squad.translate.train.en-<lang>.json)",
+}
+# Licensed intermediate data that no download script can fetch; a profile may plan such a
+# task out when its files are absent (``intermediate.skip_if_absent``).
+LICENSED_DATA: dict[str, str] = {
+    "ccg": "CCGbank (LDC2005T13) is licensed by the LDC (catalog.ldc.upenn.edu/LDC2005T13); "
+    "convert your copy to <root>/ccg/{train,dev}.tsv (token<TAB>supertag, blank line "
+    "between sentences)",
+}
+
+
+def shared_finetune(tasks) -> dict[str, tuple[str, ...]]:
+    """Group target tasks into runs: ``{run task: tasks it scores}``, in ``tasks`` order.
+
+    A ``SHARED_FINETUNE`` group is one run, named after its key, when its key is planned
+    (XQuAD and MLQA -> one run named ``xquad``); MLQA planned without XQuAD keeps its own.
+    """
+    tasks = list(tasks)
+    leader = {m: key for key, group in SHARED_FINETUNE.items() if key in tasks for m in group}
+    out: dict[str, list[str]] = {}
+    for t in tasks:
+        out.setdefault(leader.get(t, t), []).append(t)
+    return {
+        k: tuple(sorted(v, key=lambda m, k=k: (m != k, tasks.index(m)))) for k, v in out.items()
+    }
+
+
 # Languages with a dev split of the target task itself, where not all of them have one.
 DEV_LANGUAGES: dict[str, tuple[str, ...]] = {"xquad": (), "tydiqa": ("en",)}
 # task -> fraction of its English train split held out (seeded) as its English dev split.

@@ -253,3 +253,16 @@ def test_tagging_prediction_scores_every_word_of_a_long_sentence():
     (pred,) = predict(model, spec, [row], tk, max_seq_len=16)
     # Before: words past the 16-token truncation got the default "O".
     assert pred == ["B-PER"] * 60
+
+
+def test_long_questions_are_cut_to_the_query_budget(tok):
+    # XTREME's max_query_length: a question longer than the budget must not leave the
+    # context less room than the window stride (the tokenizer refuses that)
+    ctx = "Marie lives in Paris and works in Berlin. " * 6
+    question = "Where does the woman who lives in Paris and travels a lot work? " * 8
+    row = {"id": "q", "lang": "en", "context": ctx, "question": question,
+           "answers": {"text": ["Berlin"], "answer_start": [ctx.index("Berlin")]}}  # fmt: skip
+    feats = featurize([row], QA, tok, 64, progress=False)  # raised before the cut
+    assert len(feats) > 1 and all(len(f["input_ids"]) <= 64 for f in feats)
+    found = [_span_text(tok, f, ctx) for f in feats if f["start_positions"] > 0]
+    assert found and set(found) == {"Berlin"}

@@ -10,13 +10,19 @@ def test_full_plan_covers_paper_grid(capsys):
     inter = [r for r in plan if r.phase == "intermediate"]
     target = [r for r in plan if r.phase == "target"]
     settings = len(xtreme.INTERMEDIATE_TASKS) + 1  # nine tasks + multi-task
-    assert len(inter) == 3 * 3 * settings * 4  # models x seeds x settings x modes
-    assert len(target) == 3 * 3 * (1 + settings * 4) * 9
+    # English and English + MLM for every setting; the translated modes only for the tasks
+    # of XTREME's translate-train (MNLI, SQuAD v1.1): 10 * 2 + 2 * 2 cells per model and seed
+    per_seed = settings * 2 + len(xtreme.TRANSLATE_TRAIN) * 2
+    assert len(inter) == 3 * 3 * per_seed
+    # eight runs per upstream cell: XQuAD and MLQA share one SQuAD v1.1 fine-tune
+    assert len(target) == 3 * 3 * (1 + per_seed) * 8
     cells = {
-        (r.cell["model"], r.cell["setting"], r.cell["task"], lang)
+        (r.cell["model"], r.cell["setting"], task, lang)
         for r in target
-        for lang in r.params["languages"]
-    }
+        for task, langs in [(r.params["task"], r.params["languages"]),
+                            *r.params["also_evaluate"].items()]
+        for lang in langs
+    }  # fmt: skip
     for task, spec in xtreme.TARGET_TASKS.items():
         for lang in spec.languages:
             if lang != "en" or spec.train_task:

@@ -96,7 +96,9 @@ def test_one_freeze_embeddings_default_and_disclosure():
     (text,) = [d for d in params.disclosures(mini) if "frozen" in d]
     assert "phase (ii) and phase (iii)" in text and "paper trains all weights" in text
     full_ = params.load_profile("full", {"data": {"root": "tests/fixtures/xtreme"}})
-    assert params.disclosures(full_) == []
+    # full deviates only by what it cannot run: translated modes without translations
+    (not_run,) = params.disclosures(full_)
+    assert not_run.startswith("Not run: translated and english+translated for anli")
     readme = (params.paths.ROOT / "README.md").read_text()
     assert "word-embedding matrix" in readme and "frozen" in readme
 

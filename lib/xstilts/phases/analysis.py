@@ -47,11 +47,21 @@ def _run_cell(m: dict) -> dict:
     return cell
 
 
+def task_records(m: dict) -> list[dict]:
+    """One metrics record per task a target run scored.
+
+    A shared fine-tune (XQuAD's run also scores MLQA: ``xtreme.SHARED_FINETUNE``) keeps
+    the other task's scores under ``also``; each becomes a record of its own, so every
+    table has separate XQuAD and MLQA rows.
+    """
+    base = {k: v for k, v in m.items() if k != "also"}
+    return [base, *({**base, **extra} for extra in (m.get("also") or {}).values())]
+
+
 def _score_rows(p: AnalysisRunParams, section: str, extra: tuple[str, ...]) -> pd.DataFrame:
     """One row per (finished target run, language) of ``metrics.json[section]``."""
     rows = []
-    for d in p.target_dirs:
-        m = runs.read_metrics(d)
+    for m in (r for d in p.target_dirs for r in task_records(runs.read_metrics(d))):
         if m.get("status") != "ok":
             continue
         cell = _run_cell(m)

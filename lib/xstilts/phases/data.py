@@ -52,7 +52,9 @@ def plan_files(p: DataRunParams) -> list[tuple[str, str, str]]:
         else:
             if spec.role == "intermediate" or task in xtreme.TARGET_TRAIN_TASKS:
                 files += [(task, "train", "en"), (task, "dev", "en")]
-            if spec.role == "intermediate":
+            if spec.role == "intermediate" and task in p.translated_tasks:
+                # Only tasks with translations (xstilts.grid): XTREME's translate-train has
+                # MNLI and SQuAD v1.1; others only where the user supplies them.
                 files += [(task, "train", lang) for lang in p.translated_languages]
             if spec.role == "target":
                 langs = [lang for lang in spec.languages if lang in eval_langs]
@@ -246,11 +248,14 @@ def build_real(p: DataRunParams, root: Path) -> dict:
     for task, split, lang in plan_files(p):
         if not _is_derived(task, split, lang):
             by_task_split.setdefault((task, split), []).append(lang)
+    roots = [r for r in (p.data["root"], p.data.get("fallback_root", "")) if r]
     for (task, split), langs in by_task_split.items():
-        source = p.data["sources"].get(task) or p.data["root"]
+        # A fallback root is searched file by file after the real one (the rehearsal).
+        source = p.data["sources"].get(task) or (roots if len(roots) > 1 else p.data["root"])
         card = loaders.materialize(
-            task, split, langs, source, root, mlm_total=p.mlm_size, seed=p.seed
-        )
+            task, split, langs, source, root, mlm_total=p.mlm_size, seed=p.seed,
+            limit=p.data.get("subsample", {}).get(split, 0),
+        )  # fmt: skip
         cards.setdefault(task, {}).update({split: card})
     return cards
 

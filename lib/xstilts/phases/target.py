@@ -43,6 +43,7 @@ class Setup:
     report_dev: dict = field(default_factory=dict)
     layer: int = 0
     precision: str = "fp32"
+    also: dict = field(default_factory=dict)  # task -> (spec, report dev sets)
 
 
 def encoder_source(p: TargetRunParams) -> str:
@@ -83,13 +84,19 @@ def setup(p: TargetRunParams) -> Setup:
         # split, SQuAD v1.1 dev for XQuAD/MLQA, a held-out part of train for TyDiQA.
         selection = xtreme.SELECTION_TASK[p.task]
         s.dev_sets = {p.task: {"en": store.read_split(root, selection, "dev", "en")}}
-        s.report_dev = dev_sets_for_report(root, p, selection)
+        s.report_dev = dev_sets_for_report(root, p.task, p.languages, selection)
+        # Targets sharing this fine-tune (MLQA with XQuAD) score with the same head.
+        s.also = {
+            t: (with_labels(xtreme.TARGET_TASKS[t], s.train_rows),
+                dev_sets_for_report(root, t, langs, xtreme.SELECTION_TASK[t]))
+            for t, langs in p.also_evaluate.items()
+        }  # fmt: skip
         # Heads seeded by the run's seed: the same run gives the same result in any process.
         s.model = MultiTaskModel(encoder, {p.task: s.spec}, tokenizer=tokenizer, seed=p.seed)
     return s
 
 
-def dev_sets_for_report(root: Path, p: TargetRunParams, selection: str) -> dict:
+def dev_sets_for_report(root: Path, task: str, languages: list, selection: str) -> dict:
     """``{lang: (source, rows)}``: the dev split scored beside each language's test split.
 
     English always (the task's own English dev, else the selection set: SQuAD v1.1 dev
@@ -97,9 +104,9 @@ def dev_sets_for_report(root: Path, p: TargetRunParams, selection: str) -> dict:
     (mini) have none: nothing is tuned on them.
     """
     out = {}
-    for lang in p.languages:
-        if xtreme.has_dev(p.task, lang) and store.split_path(root, p.task, "dev", lang).exists():
-            out[lang] = (f"{p.task}/dev", store.read_split(root, p.task, "dev", lang))
+    for lang in languages:
+        if xtreme.has_dev(task, lang) and store.split_path(root, task, "dev", lang).exists():
+            out[lang] = (f"{task}/dev", store.read_split(root, task, "dev", lang))
     if "en" not in out:
         out["en"] = (f"{selection}/dev", store.read_split(root, selection, "dev", "en"))
     return out
@@ -272,11 +279,11 @@ def evaluate_bucc(s: Setup, p: TargetRunParams) -> dict:
     }
 
 
-def _score(s: Setup, p: TargetRunParams, rows: list[dict], lang: str) -> dict:
+def _score(s: Setup, p: TargetRunParams, rows: list[dict], lang: str, spec=None) -> dict:
     out = common.score_rows(
         s.model,
-        s.spec,
-        p.task,
+        spec or s.spec,
+        p.task,  # the head this run trained (MLQA is scored with XQuAD's SQuAD head)
         rows,
         s.tokenizer,
         p.train["max_seq_len"],
@@ -286,17 +293,23 @@ def _score(s: Setup, p: TargetRunParams, rows: list[dict], lang: str) -> dict:
     return {**out, "n": len(rows)}
 
 
-def evaluate_trained(s: Setup, p: TargetRunParams) -> dict:
-    """Zero-shot test scores per language with XTREME's metric, and the dev scores beside them."""
+def evaluate_trained(s: Setup, p: TargetRunParams, task: str = "") -> dict:
+    """Zero-shot test scores per language with XTREME's metric, and the dev scores beside them.
+
+    ``task`` is a target sharing this run's fine-tune (``also_evaluate``); default the run's.
+    """
+    task = task or p.task
+    spec, report_dev = s.also[task] if task != p.task else (s.spec, s.report_dev)
+    languages = p.also_evaluate[task] if task != p.task else p.languages
     root, test = store.dataset_dir(p.data_dir), {}
-    for lang in p.languages:
-        rows = store.read_split(root, p.task, "test", lang)
-        test[lang] = _score(s, p, rows, lang)
-        if rows and rows[0]["id"].startswith(f"{p.task}-real-"):
+    for lang in languages:
+        rows = store.read_split(root, task, "test", lang)
+        test[lang] = _score(s, p, rows, lang, spec)
+        if rows and rows[0]["id"].startswith(f"{task}-real-"):
             test[lang]["real"] = True  # a real annotated set (data.annotated), reported apart
     dev = {
-        lang: {**_score(s, p, rows, lang), "source": source}
-        for lang, (source, rows) in s.report_dev.items()
+        lang: {**_score(s, p, rows, lang, spec), "source": source}
+        for lang, (source, rows) in report_dev.items()
     }
     return {"per_language": test, "dev_per_language": dev}
 
@@ -321,8 +334,13 @@ def evaluate(s: Setup, result: TrainResult | None, p: TargetRunParams) -> dict:
     """
     if result is not None and result.status == "diverged":
         return {"per_language": {}, "average": {}, "real_test_sets": {}, "dev_per_language": {},
-                "dev_average": {}}  # fmt: skip
-    found = EVALUATORS.get(s.spec.kind, evaluate_trained)(s, p)
+                "dev_average": {}, "also": {}}  # fmt: skip
+    out = _summarise(EVALUATORS.get(s.spec.kind, evaluate_trained)(s, p))
+    out["also"] = {t: _summarise(evaluate_trained(s, p, t)) for t in p.also_evaluate}
+    return out
+
+
+def _summarise(found: dict) -> dict:
     scored_all = found["per_language"]
     real = {lang: d for lang, d in scored_all.items() if d.pop("real", False)}
     per_lang = {lang: d for lang, d in scored_all.items() if lang not in real}
@@ -358,6 +376,12 @@ def show(evaluation: dict, result: TrainResult | None = None):
     display(table.round(2))
     if evaluation.get("dev_per_language"):
         print(f"dev average {evaluation['dev_average'].get('score', 0):.1f} (selection only)")
+    for task, e in evaluation.get("also", {}).items():
+        print(
+            f"{task} (scored with this fine-tune): zero-shot average "
+            f"{e['average'].get('score', 0):.1f} over {len(e['per_language'])} languages"
+        )
+        display(pd.DataFrame(e["per_language"]).T.round(2))  # fmt: skip
     if evaluation.get("retrieval"):
         r = evaluation["retrieval"]
         print(f"read-out layer {r['layer']} ({r['rule']}); score at every hidden_states index:")
@@ -402,6 +426,18 @@ def write_results(s: Setup, result: TrainResult | None, evaluation: dict, p: Tar
         "retrieval_max_length": (
             retrieval.model_max_length(s.encoder) if not s.spec.train_task else None
         ),
+        # Targets scored with this run's fine-tune (MLQA beside XQuAD), one record each in
+        # the shape of the top level; the analysis reads each as its own task.
+        "also": {
+            t: {
+                "task": t,
+                "group": common.group_of(t),
+                "metric": s.also[t][0].metric,
+                "languages": p.also_evaluate[t],
+                **{k: v for k, v in e.items() if k != "retrieval"},
+            }
+            for t, e in evaluation.get("also", {}).items()
+        },  # fmt: skip
         "train": result.to_dict() if result is not None else None,
         "device": s.device,
         "precision": s.precision,
