@@ -102,7 +102,7 @@ def paper(c, profile="mini"):
 @task(help={"slow": "also run tests marked slow", "k": "pytest -k expression"})
 def test(c, slow=False, k=""):
     """Run the test suite (default: fast tests only)."""
-    marker = "-m 'not gpu'" if slow else ""
+    marker = "-m 'not gpu and not rehearsal'" if slow else ""
     kexpr = f"-k '{k}'" if k else ""
     c.run(f"{sys.executable} -m pytest -q {marker} {kexpr}", pty=False)
 

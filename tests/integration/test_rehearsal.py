@@ -3,7 +3,8 @@
 Fresh run store and an empty xstilts cache (the three tiny encoders are built on first use):
 data, every phase-(ii) and phase-(iii) run, the analysis, the HTML index and the paper PDF.
 Skips when the real XTREME folder (``paths.xtreme_real()``, ``XSTILTS_XTREME_REAL``) is absent.
-Slow: run by ``.ci/run`` and ``invoke test --slow``.
+``.ci/run`` (and ``invoke test --slow``) runs the ``rehearsal-ci`` cut, which fits the CI
+budget; the whole rehearsal is marked ``rehearsal`` and runs with ``pytest -m rehearsal``.
 """
 
 import csv
@@ -25,17 +26,16 @@ def _expected_cells(plan) -> set[tuple]:
     }
 
 
-@pytest.mark.slow
-def test_rehearsal_runs_fulls_grid_end_to_end(tmp_path, monkeypatch):
+def _rehearse(profile_name: str, tmp_path, monkeypatch) -> None:
     real = paths.xtreme_real()
     if not (real / "xnli").is_dir():
         pytest.skip(f"real XTREME files absent ({real}); set XSTILTS_XTREME_REAL")
     env = isolated_env(tmp_path, XSTILTS_CACHE=str(tmp_path / "cache"))
-    proc = invoke(["reproduce", "--profile", "rehearsal"], env, timeout=3600)
+    proc = invoke(["reproduce", "--profile", profile_name], env, timeout=3600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     monkeypatch.setenv("XSTILTS_RUNS", env["XSTILTS_RUNS"])
-    profile = load_profile("rehearsal")
+    profile = load_profile(profile_name)
     plan = pipeline.plan(profile)
     unfinished = [r.key for r in plan if not runs.is_done(r.dir)]
     assert not unfinished, unfinished[:10]
@@ -56,3 +56,15 @@ def test_rehearsal_runs_fulls_grid_end_to_end(tmp_path, monkeypatch):
     settings = [*xtreme.INTERMEDIATE_TASKS, "multitask"]
     assert len(settings) == 10
     assert all(s.replace("_", r"\_") in table for s in settings), table
+
+
+@pytest.mark.slow
+def test_rehearsal_ci_cut_runs_end_to_end(tmp_path, monkeypatch):
+    """CI: every phase-(ii) run of one seed, and every target on every architecture."""
+    _rehearse("rehearsal-ci", tmp_path, monkeypatch)
+
+
+@pytest.mark.rehearsal
+def test_whole_rehearsal_runs_end_to_end(tmp_path, monkeypatch):
+    """The whole rehearsal (1,346 runs; about 35 min on 2 idle cores): `pytest -m rehearsal`."""
+    _rehearse("rehearsal", tmp_path, monkeypatch)
