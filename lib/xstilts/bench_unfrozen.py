@@ -28,19 +28,30 @@ from xstilts import codehash, io, params, paths, pipeline, runs, stats, sweep
 BENCH = paths.ROOT / "bench"
 
 
-def check_profile(model: str, modes: list[str], task: str, freeze: bool) -> params.Profile:
-    """The mini profile cut to one rung, the given modes and one target task."""
+def check_profile(model: str, task: str, freeze: bool) -> params.Profile:
+    """The mini profile cut to one rung and one target task (modes: ``check_plan``)."""
     data = yaml.safe_load((paths.PARAMS / "mini.yaml").read_text())
     data["models"] = [m for m in data["models"] if m["label"] == model]
     if not data["models"]:
         raise ValueError(f"no mini model labelled {model!r}")
-    data["intermediate"]["modes"] = list(modes)
-    data["target"]["tasks"] = [task]
-    data["target"]["restrict"] = {}
-    data["target"]["per_task"] = {t: o for t, o in data["target"]["per_task"].items() if t == task}
-    data["data"]["real_test_sets"] = {
-        t: v for t, v in data["data"].get("real_test_sets", {}).items() if t == task
-    }
+    # The modes are cut from the plan (``check_plan``), not here: the data run's params
+    # depend on them (MLM data), and it must stay mini's.
+    # Other targets are restricted away rather than removed: the data run (whose params list
+    # every task) stays mini's, so the frozen variant reuses a finished mini sweep's runs.
+    if task not in data["target"]["tasks"]:
+        raise ValueError(f"{task!r} is not a mini target task")
+    restrict = data["target"].get("restrict") or {}
+    restrict.pop(task, None)
+    for t in list(data["target"]["tasks"]):
+        if t == task:
+            continue
+        if model not in restrict.get(t, {}).get("models", [model]):
+            data["target"]["tasks"].remove(t)  # mini never runs it on this rung
+            restrict.pop(t, None)
+            data["data"].get("real_test_sets", {}).pop(t, None)
+        else:  # only the untrained baseline cell stays (a finished mini run: reused)
+            restrict[t] = {**restrict.get(t, {}), "settings": ["none"]}
+    data["target"]["restrict"] = restrict
     for phase in ("intermediate", "target"):
         data[phase]["train"]["freeze_embeddings"] = freeze
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
@@ -105,12 +116,21 @@ def _paired_effect(frozen: dict, unfrozen: dict) -> dict[int, float]:
     return {int(k): unfrozen["per_seed"][k] - frozen["per_seed"][k] for k in both}
 
 
+def check_plan(profile: params.Profile, modes: list[str]) -> list[runs.Run]:
+    """The profile's plan without the analysis and without runs of other modes."""
+    return [
+        r
+        for r in pipeline.plan(profile)
+        if r.phase == "data" or (r.phase != "analysis" and r.params.get("mode", "english") in modes)
+    ]
+
+
 def run(model: str, modes: list[str], task: str) -> dict:
     """Run the frozen and the unfrozen variant; return both gaps and their paired difference."""
     result = {"model": model, "task": task, "modes": modes, "variants": {}}
     for freeze in (True, False):
-        profile = check_profile(model, modes, task, freeze)
-        plan = [r for r in pipeline.plan(profile) if r.phase != "analysis"]
+        profile = check_profile(model, task, freeze)
+        plan = check_plan(profile, modes)
         summary = sweep.run_profile(profile, plan, retry_failed=False)
         if summary.failures:
             raise RuntimeError(f"{len(summary.failures)} run(s) failed; see the lines above")

@@ -2,21 +2,33 @@
 
 import pytest
 
-from xstilts import bench_unfrozen, pipeline
+from xstilts import bench_unfrozen, params, pipeline
 
 
 def test_check_profiles_differ_only_in_freezing():
-    frozen = bench_unfrozen.check_profile("e5-L3", ["english", "translated"], "xnli", True)
-    unfrozen = bench_unfrozen.check_profile("e5-L3", ["english", "translated"], "xnli", False)
+    frozen = bench_unfrozen.check_profile("e5-L3", "xnli", True)
+    unfrozen = bench_unfrozen.check_profile("e5-L3", "xnli", False)
     assert frozen.intermediate.train.freeze_embeddings and frozen.target.train.freeze_embeddings
     assert not unfrozen.intermediate.train.freeze_embeddings
     assert not unfrozen.target.train.freeze_embeddings
-    a, b = pipeline.plan(frozen), pipeline.plan(unfrozen)
+    modes = ["english", "translated"]
+    a, b = bench_unfrozen.check_plan(frozen, modes), bench_unfrozen.check_plan(unfrozen, modes)
     assert a[0].run_id == b[0].run_id  # one shared data run
     cells = [r.cell for r in a if r.phase != "data"]
     assert cells == [r.cell for r in b if r.phase != "data"]
     assert {r.cell["model"] for r in a if r.phase == "target"} == {"e5-L3"}
-    assert {r.cell["task"] for r in a if r.phase == "target"} == {"xnli"}
+    trained = [r for r in a if r.phase == "target" and r.cell["setting"] != "none"]
+    assert {r.cell["task"] for r in trained} == {"xnli"}
+    assert {r.cell["mode"] for r in a if r.phase == "intermediate"} == set(modes)
+
+
+def test_frozen_variant_reuses_the_mini_sweeps_runs():
+    frozen = bench_unfrozen.check_profile("e5-L12", "xnli", True)
+    mini = {r.run_id for r in pipeline.plan(params.load_profile("mini"))}
+    check = bench_unfrozen.check_plan(frozen, ["english", "translated"])
+    # data; per seed 2 phase-(ii) runs, 3 XNLI runs, and the 4 other targets' baselines
+    assert len(check) == 1 + 3 * (2 + 3 + 4)
+    assert {r.run_id for r in check} <= mini  # nothing to recompute after `make reproduce`
 
 
 def _m(mode, scores, setting="mnli", seed=0):
