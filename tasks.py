@@ -125,13 +125,13 @@ def clean(c, profile="smoke"):
 
 @task(
     help={
-        "profile": "profile to run on both devices (default rehearsal; smoke is quicker)",
+        "profile": "profile to run on both devices (default rehearsal-ci, the CI cut of the rehearsal; smoke is quicker)",
         "store": "folder of the two run stores (default runs/_gpu_check)",
         "cpu_store": "reference CPU run store made elsewhere (its finished runs are reused)",
         "tolerance": "largest loss-curve distance, relative to the CPU curve (default 0.10)",
     }
 )
-def gpu_check(c, profile="rehearsal", store="", cpu_store="", tolerance=0.10):
+def gpu_check(c, profile="rehearsal-ci", store="", cpu_store="", tolerance=0.10):
     """Run a profile on CUDA in bf16 and on the CPU; the same runs finish, loss curves close."""
     from xstilts import gpu_check as check
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    invoke gpu-check                       # the rehearsal profile
+    invoke gpu-check                       # the rehearsal-ci profile (the CI cut of the rehearsal)
     invoke gpu-check --profile smoke       # two minutes on a GPU machine
 
 It runs the profile twice, each in its own run store under ``runs/_gpu_check/``: on the
@@ -173,7 +173,7 @@ def check(
     return report
 
 
-def main(profile: str = "rehearsal", store: str = "", cpu_store: str = "", tolerance=TOLERANCE):
+def main(profile: str = "rehearsal-ci", store: str = "", cpu_store: str = "", tolerance=TOLERANCE):
     """``invoke gpu-check``: exit status 0 passed, 1 failed, 2 no CUDA device (nothing run)."""
     params.load_profile(profile)  # a bad profile name fails first, with its own message
     import torch
