@@ -10,8 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.unit.nli_rows import nli_rows
 from xstilts import device, params, pipeline, retrieval
-from xstilts.bench_training import synthetic_pairs, tiny_model_factory
+from xstilts.bench_training import tiny_model_factory
 from xstilts.features import featurize
 from xstilts.heads import MultiTaskModel
 from xstilts.train import TrainConfig, plan_steps, planned_examples, train
@@ -49,17 +50,10 @@ def test_determinism_only_where_asked():
         torch.use_deterministic_algorithms(before, warn_only=True)
 
 
-def _rows(n, seed=0):
-    return [
-        {"id": str(i), "lang": "en", "text_a": a, "text_b": b, "label": NLI_LABELS[i % 3]}
-        for i, (a, b) in enumerate(synthetic_pairs(n, seed))
-    ]
-
-
 @pytest.fixture(scope="module")
 def nli():
     _, tok = tiny_model_factory()
-    return featurize(_rows(32), CLS, tok, 48, progress=False)
+    return featurize(nli_rows(32), CLS, tok, 48, progress=False)
 
 
 def _model(seed=0):

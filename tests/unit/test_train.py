@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 
+from tests.unit.nli_rows import nli_rows
 from xstilts.bench_training import synthetic_pairs, tiny_model_factory
 from xstilts.features import featurize
 from xstilts.heads import MultiTaskModel
@@ -13,17 +14,10 @@ CLS = TaskSpec("nli", "classification", "intermediate", "accuracy", labels=NLI_L
 MLM = TaskSpec("mlm", "mlm", "auxiliary", "perplexity")
 
 
-def _rows(n, seed=0):
-    return [
-        {"id": str(i), "lang": "en", "text_a": a, "text_b": b, "label": NLI_LABELS[i % 3]}
-        for i, (a, b) in enumerate(synthetic_pairs(n, seed))
-    ]
-
-
 @pytest.fixture(scope="module")
 def data():
     _, tok = tiny_model_factory()
-    rows = _rows(24)
+    rows = nli_rows(24)
     mlm_rows = [
         {"id": str(i), "lang": "en", "text": f"{a} {b}"}
         for i, (a, b) in enumerate(synthetic_pairs(12, 1))
