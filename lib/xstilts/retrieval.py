@@ -170,13 +170,17 @@ def embed_sentences_layers(
     }
     was_training = model.training
     model.eval()
+    # A model whose weights are already bf16 (retrieval runs cast once, phases.target.setup)
+    # needs no autocast; autocast would only add per-op dispatch.
+    weights_bf16 = next(model.parameters()).dtype == torch.bfloat16
+    run_precision = "fp32" if weights_bf16 else precision
     try:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
                 input_ids, mask = _pad([ids[i] for i in rows], pad_id)
                 mask = mask.to(device)
-                with autocast(precision, device):
+                with autocast(run_precision, device):
                     states = _layer_outputs(model, input_ids.to(device), mask, layers)
                 for k, hidden in states.items():
                     out[k][rows] = mean_pool(hidden.float(), mask).cpu()

@@ -472,8 +472,8 @@ def _fsync_dir(path: Path) -> None:
 def save_checkpoint(run_dir: Path, model, optimizer, scheduler, state: dict) -> Path:
     """Write a complete checkpoint to ``run_dir/checkpoint`` atomically.
 
-    Files: ``model.safetensors``, ``optimizer.safetensors`` + ``optimizer.json``,
-    ``rng.safetensors``, ``trainer_state.json`` (step, loss trace, sampler and
+    Files: ``model.safetensors``, ``optimizer.safetensors`` + ``optimizer.json`` (not in
+    the last checkpoint of a finished run), ``rng.safetensors``, ``trainer_state.json`` (step, loss trace, sampler and
     task-draw state, RNG scalars, scheduler state, ...).
     """
     run_dir = Path(run_dir)
@@ -485,9 +485,12 @@ def save_checkpoint(run_dir: Path, model, optimizer, scheduler, state: dict) -> 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_weights(model, tmp / "model.safetensors")
-    opt_tensors, opt_meta = _split_optimizer(optimizer.state_dict())
-    save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
-    (tmp / "optimizer.json").write_text(json.dumps(opt_meta))
+    if not state.get("finished"):
+        # A finished run never steps again: its last checkpoint needs the weights and the
+        # result, not two Adam moments per trainable weight (2/3 of the bytes).
+        opt_tensors, opt_meta = _split_optimizer(optimizer.state_dict())
+        save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
+        (tmp / "optimizer.json").write_text(json.dumps(opt_meta))
     rng_meta, rng_tensors = _rng_states()
     save_file(rng_tensors, str(tmp / "rng.safetensors"))
     full = {**state, "rng": rng_meta, "scheduler": scheduler.state_dict()}
@@ -521,11 +524,12 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> dict:
     """Restore model, optimizer, scheduler and RNG states; return the trainer state."""
     path = Path(path)
     load_weights(model, path / "model.safetensors")
-    opt_meta = json.loads((path / "optimizer.json").read_text())
-    optimizer.load_state_dict(
-        _join_optimizer(load_file(str(path / "optimizer.safetensors")), opt_meta)
-    )
     state = json.loads((path / "trainer_state.json").read_text())
+    if not state.get("finished"):  # a finished run's checkpoint has no optimizer state
+        opt_meta = json.loads((path / "optimizer.json").read_text())
+        optimizer.load_state_dict(
+            _join_optimizer(load_file(str(path / "optimizer.safetensors")), opt_meta)
+        )
     scheduler.load_state_dict(state.pop("scheduler"))
     _restore_rng(state.pop("rng"), load_file(str(path / "rng.safetensors")))
     return state

@@ -115,3 +115,21 @@ def test_legacy_cache_entry_found_under_the_organisation_name(offline):
     base = _fake_hub_entry(offline / "hf", "xlm-roberta-base")
     assert encoder.resolve("FacebookAI/xlm-roberta-base") == base
     assert encoder.resolve("xlm-roberta-base") == base
+
+
+def test_tokenizer_is_parsed_once_per_content(offline):
+    """Copies of one tokenizer (every phase-(ii) run folder holds one) share a parse; a changed
+    file gives a new tokenizer, never the cached one."""
+    src = mini_encoder.ensure_tiny_encoder()
+    a, b = offline / "copy_a", offline / "copy_b"
+    shutil.copytree(src, a)
+    shutil.copytree(src, b)
+    first = encoder.load_tokenizer(a)
+    assert encoder.load_tokenizer(b) is first
+    config = b / "tokenizer_config.json"
+    config.write_text(config.read_text().replace("<mask>", "<mask2>"))
+    changed = encoder.load_tokenizer(b)
+    assert changed is not first
+    assert changed.mask_token == "<mask2>" and first.mask_token == "<mask>"
+    _, tok = encoder.load_encoder(str(a))
+    assert tok is first

@@ -96,6 +96,24 @@ def test_embed_sentences_layer_selection_and_errors():
     assert retrieval.embed_sentences(model, tok, [], layer=1).shape == (0, 16)
 
 
+def test_bf16_weights_embed_like_bf16_autocast():
+    """A retrieval run casts its encoder to bf16 once (phases.target.setup): the embeddings
+    then match bf16 autocast of the fp32 encoder, and the fp32 encoder is left untouched."""
+    import copy
+
+    model, tok = _bert()
+    texts = ["a short one", "a somewhat longer sentence here", "mid size text"]
+    auto = retrieval.embed_sentences_layers(model, tok, texts, [1, 2], precision="bf16")
+    cast = copy.deepcopy(model).to(torch.bfloat16)
+    once = retrieval.embed_sentences_layers(cast, tok, texts, [1, 2], precision="bf16")
+    full = retrieval.embed_sentences_layers(model, tok, texts, [1, 2], precision="fp32")
+    for k in (1, 2):
+        assert once[k].dtype == torch.float32 and once[k].shape == auto[k].shape
+        assert F.cosine_similarity(once[k], auto[k]).min() > 0.999
+        assert F.cosine_similarity(once[k], full[k]).min() > 0.99
+    assert next(model.parameters()).dtype == torch.float32
+
+
 def test_embed_sentences_with_a_tokenizers_built_tokenizer():
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast

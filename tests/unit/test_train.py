@@ -115,10 +115,10 @@ def test_checkpoint_is_safetensors_and_json_only(data, tmp_path):
     )
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert files and all(p.suffix in (".safetensors", ".json") for p in files)
+    # The run finished, so its last checkpoint leaves out the optimizer state (mid-run
+    # checkpoints hold it: test_resume_after_crash_equals_uninterrupted resumes from one).
     assert {p.name for p in (tmp_path / "checkpoint").iterdir()} == {
         "model.safetensors",
-        "optimizer.safetensors",
-        "optimizer.json",
         "rng.safetensors",
         "trainer_state.json",
     }
@@ -175,6 +175,10 @@ def test_resume_after_crash_equals_uninterrupted(data, tmp_path):
     # A finished run returns its stored result without training again.
     again = train(_model(("nli", "mlm")), sets, None, cfg, tmp_path / "r", ev)
     assert again.loss_trace == full.loss_trace and again.status == "completed"
+    # Its last checkpoint holds no optimizer state (it never steps again), but the weights.
+    final = tmp_path / "r" / "checkpoint"
+    assert not (final / "optimizer.safetensors").exists()
+    assert (final / "model.safetensors").exists()
 
 
 def test_early_stopping_keeps_best(data, tmp_path):

@@ -33,6 +33,7 @@ __all__ = [
     "hf_cache_dir",
     "load_encoder",
     "load_encoder_for_mlm",
+    "load_tokenizer",
     "max_sequence_length",
     "model_info",
     "resolve",
@@ -252,6 +253,52 @@ def _quiet_load(truncating: bool) -> Iterator[None]:
         hf_logging.set_verbosity(level)
 
 
+# Tokenizers loaded in this process, by a digest of their files' bytes. A phase-(ii)
+# checkpoint copies its tokenizer files, so every run folder holds the same 17 MB
+# tokenizer.json; parsing it took about 0.6 s a run (py-spy, e5, 2 cores), and a warm
+# kernel runs dozens of runs. Keyed by content, never by path: equal bytes, equal tokenizer.
+_TOKENIZERS: dict[str, object] = {}
+_TOKENIZERS_MAX = 4
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "sentencepiece.bpe.model",
+    "vocab.txt",
+    "added_tokens.json",
+)
+
+
+def _tokenizer_digest(folder: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    config = Path(folder) / "config.json"
+    if config.is_file():  # AutoTokenizer may pick the class from the model type, nothing else
+        h.update(str(json.loads(config.read_text()).get("model_type")).encode() + b"\0")
+    for name in _TOKENIZER_FILES:
+        f = Path(folder) / name
+        if f.is_file():
+            h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def load_tokenizer(folder: str | os.PathLike):
+    """The tokenizer saved in ``folder``, parsed once per process per distinct file content.
+
+    The returned object is shared between callers; xstilts never mutates a tokenizer (each
+    call passes its own truncation and padding arguments).
+    """
+    from transformers import AutoTokenizer
+
+    key = _tokenizer_digest(Path(folder))
+    if key not in _TOKENIZERS:
+        if len(_TOKENIZERS) >= _TOKENIZERS_MAX:
+            _TOKENIZERS.pop(next(iter(_TOKENIZERS)))
+        _TOKENIZERS[key] = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    return _TOKENIZERS[key]
+
+
 def load_encoder(name_or_path: str, num_layers: int | None = None):
     """Load an encoder and its tokenizer, offline.
 
@@ -268,12 +315,12 @@ def load_encoder(name_or_path: str, num_layers: int | None = None):
         ModelNotFoundError: The name cannot be resolved locally (one line, with a fix hint).
     """
     folder = resolve(name_or_path, num_layers)  # before importing transformers: fail fast
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
     kwargs = _model_kwargs(folder, None if name_or_path == "mini-e5" else num_layers)
     with _quiet_load("num_hidden_layers" in kwargs):
         model = AutoModel.from_pretrained(folder, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    tokenizer = load_tokenizer(folder)
     return model.eval(), tokenizer
 
 
@@ -386,7 +433,7 @@ def load_encoder_for_mlm(name_or_path: str, num_layers: int | None = None):
     if not has_mlm_head(folder):
         model, tokenizer = load_encoder(name_or_path, num_layers)
         return model, tokenizer, None, MLM_HEAD_RANDOM
-    from transformers import AutoModelForMaskedLM, AutoTokenizer
+    from transformers import AutoModelForMaskedLM
 
     kwargs = _model_kwargs(folder, None if name_or_path == "mini-e5" else num_layers)
     kwargs.pop("add_pooling_layer", None)  # *ForMaskedLM models build their base without it
@@ -399,5 +446,5 @@ def load_encoder_for_mlm(name_or_path: str, num_layers: int | None = None):
             "xstilts.heads.MaskedLMHead ties them, so this head cannot be reused as is"
         )
     state = _mlm_head_state(mlm_model)
-    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    tokenizer = load_tokenizer(folder)
     return mlm_model.base_model.eval(), tokenizer, state, MLM_HEAD_PRETRAINED

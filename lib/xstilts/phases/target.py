@@ -76,6 +76,13 @@ def setup(p: TargetRunParams) -> Setup:
     s = Setup(spec, encoder, tokenizer, source, device, params, base, t0)
     s.layer = p.retrieval_layer
     s.precision = common.check_precision(p.precision, device)
+    if not spec.train_task and s.precision == "bf16":
+        # Retrieval only embeds: weights cast to bf16 once instead of by autocast at every
+        # batch (inference mode keeps no autocast cache). e5-L12, 64 x 16 tokens: 153 ms
+        # against 274 ms a forward on 2 cores; hidden states agree to cosine 0.99998.
+        import torch
+
+        encoder.to(torch.bfloat16)
     if spec.train_task:
         root = store.dataset_dir(p.data_dir)
         s.train_rows = store.read_split(root, spec.train_task, "train", "en")
@@ -425,6 +432,11 @@ def write_results(s: Setup, result: TrainResult | None, evaluation: dict, p: Tar
         "retrieval_per_layer": (evaluation.get("retrieval") or {}).get("per_layer"),
         "retrieval_max_length": (
             retrieval.model_max_length(s.encoder) if not s.spec.train_task else None
+        ),
+        "retrieval_weights": (
+            str(next(s.encoder.parameters()).dtype).removeprefix("torch.")
+            if not s.spec.train_task
+            else None
         ),
         # Targets scored with this run's fine-tune (MLQA beside XQuAD), one record each in
         # the shape of the top level; the analysis reads each as its own task.
