@@ -48,7 +48,8 @@ def eval_languages(profile: Profile, task: str) -> list[str]:
     """Evaluation languages of a target task: the profile's list ∩ the task's XTREME list."""
     spec = xtreme.TARGET_TASKS[task]
     wanted = profile.data.retrieval_languages if spec.train_task is None else profile.data.languages
-    langs = [lang for lang in spec.languages if lang in wanted]
+    gone = profile.data.missing_languages.get(task, [])  # real-split: file not downloaded
+    langs = [lang for lang in spec.languages if lang in wanted and lang not in gone]
     langs += [
         lang for lang in profile.data.real_test_sets.get(task, []) if lang not in langs
     ]  # real annotated test-only sets (mini)
