@@ -307,7 +307,9 @@ def _tagging(c: Ctx, made: Made, task: str) -> None:
     n = c.size(task, "test")
     made.tests[task] = {lang: rows[: n or len(rows)] for lang, rows in tests.items()}
     made.rules[(task, "test")] = _RANK_RULE + (
-        " (dev files as test stand-ins)" if task == "panx" else ""
+        " (other languages' dev files as test stand-ins; English: the test half of dev-en)"
+        if task == "panx"
+        else ""
     )
 
 
