@@ -618,6 +618,11 @@ def _check_real_split(p: Profile, src: str) -> None:
             f"{src}: data.root is required with data.source real-split (a local XTREME "
             "download in download_data.sh layout, or `xtreme-real` for paths.xtreme_real())"
         )
+    if p.intermediate.translations:
+        raise ParamsError(
+            f"{src}: intermediate.translations: the real-split source has human translations "
+            f"only for {', '.join(real_splits.TRANSLATED)} (XNLI dev); it reads no others"
+        )
     if d.sources or d.fallback_root:
         raise ParamsError(
             f"{src}: data.sources / data.fallback_root: real-split reads data.root only"

@@ -160,8 +160,18 @@ def test_params_reject_bad_real_split_input():
         load_profile("cpu-real", overrides={"target": {"tasks": tasks}})
     with pytest.raises(ParamsError, match="subsample_per_task"):
         load_profile("cpu-real", overrides={"data": {"subsample_per_task": {"xnli": {"tst": 3}}}})
+    with pytest.raises(ParamsError, match="intermediate.translations"):
+        load_profile("cpu-real", overrides={"intermediate": {"translations": ["cosmosqa"]}})
     with pytest.raises(ParamsError, match="is for data.source real-split"):
         load_profile("mini", overrides={"data": {"missing_languages": {"udpos": ["de"]}}})
+
+
+def test_preflight_rejects_an_absent_root(tmp_path):
+    from xstilts import cli
+
+    profile = load_profile("cpu-real", overrides={"data": {"root": str(tmp_path / "absent")}})
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        cli.preflight(profile)
 
 
 def test_cpu_real_plans():

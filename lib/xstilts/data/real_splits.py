@@ -531,7 +531,7 @@ def build(p, out_root: Path) -> dict:
         t: {"task": t, "source": f"real-split: {c.root}", "real": True,
             "licence": LICENCES.get(t, "unknown"), "stand_in": STAND_IN[t],
             "read_from": list(dict.fromkeys(made.read.get(t, []))), "splits": {},
-            "dropped_as_test_text": {}}
+            "skipped_as_test_text": {}}
         for t in langs
     }  # fmt: skip
     for task, by_lang in made.tests.items():
@@ -550,5 +550,5 @@ def build(p, out_root: Path) -> dict:
             if (*key, lang) in made.gold:
                 store.write_gold(out_root, *key, lang, made.gold[(*key, lang)])
         cards[key[0]]["splits"][key[1]] = _record(key[0], made.rules[key], c.seed, rows_by_lang)
-        cards[key[0]]["dropped_as_test_text"][key[1]] = n_bad
+        cards[key[0]]["skipped_as_test_text"][key[1]] = n_bad
     return cards
