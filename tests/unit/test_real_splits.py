@@ -126,6 +126,19 @@ def test_splits_are_reproducible_and_change_with_the_seed():
     assert not {groups[i] for i in held} & {groups[i] for i in rest}  # whole items only
 
 
+@needs_real
+def test_mlm_and_training_text_never_come_from_part_b():
+    langs = {"xnli": ["en", "de", "zh"], "mnli": ["en", "de", "zh"], "mlm": ["en", "de", "zh"]}
+    c = real_splits.Ctx(REAL, 0, langs, {}, mlm_size=300)  # sizes 0: every part-B item
+    made = real_splits.Made()
+    real_splits.BUILDERS["xnli"](c, made)
+    part_b = made.tests["xnli"]
+    assert len(part_b["de"]) >= 1200  # about half of the 2,490 items
+    units = units_by_language(part_b)
+    for key in (("mlm", "train"), ("mnli", "train"), ("mnli", "dev")):
+        assert not leaking_ids(made.pools[key], units), key
+
+
 def test_missing_file_gives_one_line_error(tmp_path):
     slots = {"xnli": ["en", "de"]}
     with pytest.raises(real_files.RealSplitError, match="not a folder"):
