@@ -108,6 +108,9 @@ def grid(profile: Profile) -> Grid:
         if modes and lacking:
             missing.append(setting if setting != "multitask" else "multitask (mixes " +
                            ", ".join(lacking) + ")")  # fmt: skip
+    for setting, rule in inter.restrict.items():
+        only = "; ".join(f"{k} {', '.join(v)}" for k, v in rule.items())
+        out.left_out.append(f"{setting}: trained only for {only} (intermediate.restrict)")
     if missing:
         have = [t for t in out.tasks if has_translations(profile, t)]
         if profile.data.source == "real-split":

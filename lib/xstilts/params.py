@@ -204,6 +204,12 @@ class IntermediateSpec:
         "is an opt-out that each run's metrics and report warn about when the budget differs",
         0,
     )
+    restrict: dict = _help(
+        "train a setting only for some cells, setting -> {models: [labels], modes: [...]}, "
+        "e.g. {cosmosqa: {models: [e5-L12], modes: [english]}} to fit a time budget; the "
+        "targets of a cell that is not trained are not planned either",
+        factory=dict,
+    )
     train: TrainSpec = _help("optimisation settings", factory=TrainSpec)
     per_task: dict = _help(
         "per-task overrides of `train` keys, e.g. {cosmosqa: {epochs: 15, batch_size: 4}}. A "
@@ -551,18 +557,26 @@ def _check_sequence_lengths(p: Profile, src: str) -> None:
 
 def _check_restrict(p: Profile, src: str) -> None:
     labels = [m.label or m.name for m in p.models]
-    settings = ["none", *p.intermediate.tasks] + (["multitask"] if p.intermediate.multitask else [])
-    allowed = {"models": labels, "settings": settings, "modes": list(p.intermediate.modes)}
-    for task, rule in p.target.restrict.items():
-        _check_choice(task, list(p.target.tasks), "target.restrict", src)
+    inter = [*p.intermediate.tasks] + (["multitask"] if p.intermediate.multitask else [])
+    allowed = {"models": labels, "settings": ["none", *inter], "modes": list(p.intermediate.modes)}
+    _check_restrict_rules(p.target.restrict, list(p.target.tasks), allowed, "target", src)
+    allowed = {"models": labels, "modes": list(p.intermediate.modes)}
+    _check_restrict_rules(p.intermediate.restrict, inter, allowed, "intermediate", src)
+
+
+def _check_restrict_rules(rules: dict, keys: list, allowed: dict, section: str, src: str) -> None:
+    for task, rule in rules.items():
+        _check_choice(task, keys, f"{section}.restrict", src)
         if not isinstance(rule, dict):
-            raise ParamsError(f"{src}: target.restrict.{task} must be a mapping")
+            raise ParamsError(f"{src}: {section}.restrict.{task} must be a mapping")
         for key, values in rule.items():
-            _check_choice(key, list(allowed), f"target.restrict.{task}", src)
+            _check_choice(key, list(allowed), f"{section}.restrict.{task}", src)
             if not isinstance(values, list) or not values:
-                raise ParamsError(f"{src}: target.restrict.{task}.{key} must be a non-empty list")
+                raise ParamsError(
+                    f"{src}: {section}.restrict.{task}.{key} must be a non-empty list"
+                )
             for v in values:
-                _check_choice(v, allowed[key], f"target.restrict.{task}.{key}", src)
+                _check_choice(v, allowed[key], f"{section}.restrict.{task}.{key}", src)
 
 
 def _check_shared_finetune(p: Profile, src: str) -> None:

@@ -72,6 +72,12 @@ def wanted(profile: Profile, task: str, model: str, setting: str, mode: str) -> 
     return setting in rule.get("settings", [setting]) and mode in rule.get("modes", [mode])
 
 
+def trained(profile: Profile, model: str, setting: str, mode: str) -> bool:
+    """Whether ``intermediate.restrict`` lets this (model, setting, mode) cell be trained."""
+    rule = profile.intermediate.restrict.get(setting, {})
+    return model in rule.get("models", [model]) and mode in rule.get("modes", [mode])
+
+
 def data_tasks(profile: Profile) -> list[str]:
     """Every task whose data the profile needs (intermediate, target and their train tasks)."""
     needed = list(grid.grid(profile).tasks)
@@ -141,6 +147,8 @@ def plan(profile: Profile) -> list[runs.Run]:
         for seed in profile.seeds:
             uppers: list[tuple[str, str, runs.Run | None]] = [("none", "english", None)]
             for setting, tasks, mode in cells:
+                if not trained(profile, _label(m), setting, mode):
+                    continue
                 r = _intermediate_run(profile, m, seed, (setting, tasks, mode), ctx)
                 inter_runs.append(r)
                 uppers.append((setting, mode, r))

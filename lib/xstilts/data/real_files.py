@@ -27,6 +27,8 @@ PROVIDER = {
     "tatoeba": "LASER's gold-aligned originals (facebookresearch/LASER data/tatoeba/v1, into "
     "<root>/tatoeba-laser/) provide it; XTREME's tatoeba/ copy sorts the English side",
     "cosmosqa": "Cosmos QA's valid.csv (github.com/wilburOne/cosmosqa data/valid.csv) provides it",
+    "commonsenseqa": "CommonsenseQA's dev_rand_split.jsonl (tau-nlp.org/commonsenseqa, or the "
+    "Hugging Face tau/commonsense_qa validation split as jsonl) provides it",
 }
 
 
@@ -71,6 +73,7 @@ def mlqa(lang: str) -> str:
 
 TYDIQA_EN_TRAIN = "tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.en.train.json"
 COSMOSQA_VALID = "cosmosqa/valid.csv"
+COMMONSENSEQA_DEV = "commonsenseqa/dev_rand_split.jsonl"
 
 
 def bucc(lang: str, side: str) -> str:
@@ -105,6 +108,7 @@ def needed(slots: dict[str, list[str]]) -> list[tuple[str, str]]:
         "mlqa": lambda: [mlqa(lang) for lang in langs["mlqa"]],
         "squad_v1": lambda: [TYDIQA_EN_TRAIN],
         "cosmosqa": lambda: [COSMOSQA_VALID],
+        "commonsenseqa": lambda: [COMMONSENSEQA_DEV],
         "bucc2018": lambda: [
             bucc(lang, side) for lang in slots["bucc2018"] for side in (lang, "en", "gold")
         ],

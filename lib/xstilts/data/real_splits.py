@@ -14,7 +14,7 @@ fallback), splitting labelled dev sets where they must serve as both training an
   languages' dev files as test stand-ins. ``udpos``: train-en, dev-en, labelled tests.
 - ``squad_v1``: TyDiQA-GoldP English train, split into train/dev (the XQuAD/MLQA fine-tune).
   ``xquad``: the labelled originals, test only. ``mlqa``: dev files as test stand-ins.
-  ``cosmosqa``: ``valid.csv`` split into train/dev.
+  ``cosmosqa``: ``valid.csv`` split into train/dev; ``commonsenseqa``: the dev jsonl likewise.
 - ``bucc2018``: the dev (sample) split cut into a tuning half and a test half, gold pairs
   kept with their sentences. ``tatoeba``: LASER's gold-aligned pairs, a disjoint dev slice.
 
@@ -42,7 +42,7 @@ TEST_FRACTION = 0.5  # share of a split set's items that become the test part (p
 DEV_FRACTION = 0.2  # share of the remaining part A held out as the English dev split
 TRANSLATED = ("mnli",)  # slots with human translations of their training items
 TASKS = (
-    "mnli", "cosmosqa", "squad_v1", "mlm",
+    "mnli", "cosmosqa", "commonsenseqa", "squad_v1", "mlm",
     "xnli", "pawsx", "panx", "udpos", "xquad", "mlqa", "bucc2018", "tatoeba",
 )  # fmt: skip
 NOT_A_TARGET = {
@@ -70,6 +70,8 @@ STAND_IN = {
     "squad_v1": "TyDiQA-GoldP English train (SQuAD format), split into train/dev by "
     "paragraph; SQuAD v1.1 is not in the download. " + NOT_A_TARGET["tydiqa"] + ".",
     "cosmosqa": "Cosmos QA valid.csv split into train/dev by context (train is not in it).",
+    "commonsenseqa": "CommonsenseQA dev_rand_split.jsonl split into train/dev by question "
+    "(its train split is not in the download; the official dev set is the source of both).",
     "bucc2018": "The BUCC 2018 sample split (XTREME's dev), cut by sentence into a half for "
     "threshold tuning and a half for scoring; gold pairs stay with their sentences.",
     "tatoeba": "LASER's gold-aligned Tatoeba pairs: a disjoint seeded dev slice chooses the "
@@ -441,6 +443,9 @@ BUILDERS = {
     "mlqa": lambda c, m: _qa_tests(c, m, "mlqa"),
     "squad_v1": lambda c, m: _english_pair(c, m, "squad_v1", "squad_json", RF.TYDIQA_EN_TRAIN, "context"),
     "cosmosqa": lambda c, m: _english_pair(c, m, "cosmosqa", "cosmosqa", RF.COSMOSQA_VALID, "context"),
+    "commonsenseqa": lambda c, m: _english_pair(
+        c, m, "commonsenseqa", "commonsenseqa_jsonl", RF.COMMONSENSEQA_DEV, "question"
+    ),
     "bucc2018": _bucc,
     "tatoeba": _tatoeba,
 }  # fmt: skip
