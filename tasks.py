@@ -11,6 +11,7 @@ Usage (from the repository root, inside the environment that `make setup` builds
     invoke phase intermediate --profile mini   # one phase (upstream runs must be done)
     invoke report --profile mini          # re-render runs/report/index.html (and the paper)
     invoke paper --profile mini           # rebuild paper/build/paper.pdf from the results
+    invoke publish-reference --profile cpu-real   # finished run -> results/cpu-real/ (no data)
     invoke test                           # the default test suite (< 15 minutes)
     invoke test --slow                    # also the slow tests
     invoke bench                          # training + retrieval benchmarks -> bench/*.json, *.md
@@ -97,6 +98,19 @@ def paper(c, profile="mini"):
     from xstilts import cli
 
     _run(cli.report_only, profile, with_paper=True)
+
+
+@task(
+    help={
+        "profile": "profile name or YAML path",
+        "out": "target folder (default results/<profile>/)",
+    }
+)
+def publish_reference(c, profile="cpu-real", out=""):
+    """Publish the finished analysis run as reference results: bundle, index, run records."""
+    from xstilts import reference_results
+
+    _run(lambda: reference_results.publish(profile, out or None) and 0)  # exit 0 on success
 
 
 @task(help={"slow": "also run tests marked slow", "k": "pytest -k expression"})

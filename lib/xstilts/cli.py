@@ -32,7 +32,7 @@ def preflight(profile: params.Profile) -> None:
             encoder.resolve(m.name)  # raises ModelNotFoundError at once, one line
     for key in ("root", "fallback_root"):
         root = grid.data_root(getattr(profile.data, key))
-        if profile.data.source == "real" and root is not None and not root.exists():
+        if profile.data.source in ("real", "real-split") and root is not None and not root.exists():
             raise FileNotFoundError(f"data.{key} = {root} does not exist (see README 'Real data')")
     for task, langs in profile.data.real_test_sets.items():
         for lang in langs:

@@ -68,6 +68,10 @@ def has_translations(profile: Profile, task: str) -> bool:
     """Whether ``task`` has machine-translated training data under this profile's source."""
     if profile.data.source == "mini":
         return True
+    if profile.data.source == "real-split":  # human translations of the items: XNLI only
+        from xstilts.data.real_splits import TRANSLATED
+
+        return task in TRANSLATED
     return task in xtreme.TRANSLATE_TRAIN or task in profile.intermediate.translations
 
 
@@ -104,8 +108,18 @@ def grid(profile: Profile) -> Grid:
         if modes and lacking:
             missing.append(setting if setting != "multitask" else "multitask (mixes " +
                            ", ".join(lacking) + ")")  # fmt: skip
+    for setting, rule in inter.restrict.items():
+        only = "; ".join(f"{k} {', '.join(v)}" for k, v in rule.items())
+        out.left_out.append(f"{setting}: trained only for {only} (intermediate.restrict)")
     if missing:
         have = [t for t in out.tasks if has_translations(profile, t)]
+        if profile.data.source == "real-split":
+            out.left_out.append(
+                f"{' and '.join(modes)} for {', '.join(missing)}: the real-split source has "
+                "human translations only of the XNLI items behind the mnli slot (planned for "
+                f"{', '.join(have) or 'none'})"
+            )
+            return out
         out.left_out.append(
             f"{' and '.join(modes)} for {', '.join(missing)}: no machine-translated training "
             f"data (XTREME's translate-train covers {', '.join(xtreme.TRANSLATE_TRAIN)}; "

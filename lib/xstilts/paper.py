@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from xstilts import io, paths, report
+from xstilts import io, paths, real_text, report
 from xstilts.bundle import Bundle
 from xstilts.report import ZERO
 
@@ -39,6 +39,7 @@ TEMPLATES = (
     "table_main.tex.j2",
     "table_claims.tex.j2",
     "table_scale.tex.j2",
+    "table_real.tex.j2",
     "provenance.tex.j2",
     "main.tex.j2",
 )
@@ -401,6 +402,7 @@ def build_macros(bundle: Bundle, timing: dict | None = None) -> MacroSet:
     _claim_macros(ms, bundle)
     _scale_macros(ms, bundle)
     _cost_macros(ms, bundle, timing)
+    real_text.add_paper_macros(ms, real_text.section(bundle))
     return ms
 
 
@@ -576,6 +578,8 @@ def render_paper(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
             dict(task=t) for t in bundle.tasks if macro_name("MeanGain", t) in macros.items
         ],
         real=_real_table(bundle),
+        real_text=real_text.section(bundle),
+        key=real_text.cell_key,
         acceptance=[]
         if bundle.acceptance is None
         else bundle.acceptance.fillna("").to_dict("records"),

@@ -30,7 +30,7 @@ BUILTIN_MODELS = (
     "tiny-mbert", "tiny-xlmr-base", "tiny-xlmr-large",
 )  # fmt: skip
 MODES = tuple(xtreme.MULTILINGUAL_MODES)
-DATA_SOURCES = ("mini", "real")
+DATA_SOURCES = ("mini", "real", "real-split")
 EXECUTORS = ("local", "local-parallel", "slurm")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")  # the same tuple as xstilts.precision.PRECISIONS
@@ -113,7 +113,11 @@ class DataSpec:
     """Where data comes from and how much of it the profile uses."""
 
     source: str = _help(f"data source: {' | '.join(DATA_SOURCES)}", "mini")
-    root: str = _help("real data: folder holding local copies in the official layouts", "")
+    root: str = _help(
+        "real data: folder holding local copies in the official layouts (real-split: required, "
+        "a local XTREME download; `xtreme-real` = paths.xtreme_real())",
+        "",
+    )
     sources: dict = _help(
         "real data: per-task override, task -> folder or hub dataset name", factory=dict
     )
@@ -126,6 +130,17 @@ class DataSpec:
     subsample: dict = _help(
         "real data: keep at most this many rows per split, {train: n, dev: n, test: n} "
         "(seeded, the same rows in every run); 0 or absent = every row",
+        factory=dict,
+    )
+    subsample_per_task: dict = _help(
+        "real-split: per-task sizes over `subsample`, task -> {train: n, dev: n, test: n} "
+        "(items per language; QA tests keep whole articles, so they may hold a few more)",
+        factory=dict,
+    )
+    missing_languages: dict = _help(
+        "real-split: languages a task leaves out because the local download lacks their "
+        "labelled file, task -> languages (../shared/xtreme-real: udpos [de], bucc2018 "
+        "[de, fr, ru]); any other absent file stops the data run",
         factory=dict,
     )
     train_size: int = _help("mini: English training examples per task", 600)
@@ -188,6 +203,12 @@ class IntermediateSpec:
         "languages, not data sizes; n > 0 = n per language; -1 = every row. Anything but 0 "
         "is an opt-out that each run's metrics and report warn about when the budget differs",
         0,
+    )
+    restrict: dict = _help(
+        "train a setting only for some cells, setting -> {models: [labels], modes: [...]}, "
+        "e.g. {cosmosqa: {models: [e5-L12], modes: [english]}} to fit a time budget; the "
+        "targets of a cell that is not trained are not planned either",
+        factory=dict,
     )
     train: TrainSpec = _help("optimisation settings", factory=TrainSpec)
     per_task: dict = _help(
@@ -471,6 +492,7 @@ def validate(p: Profile, src: str) -> Profile:
     )
     _check_restrict(p, src)
     _check_real_test_sets(p, src)
+    _check_real_split(p, src)
     for key in ("train_size", "dev_size", "test_size", "retrieval_size"):
         if getattr(p.data, key) < 1:
             raise ParamsError(f"{src}: data.{key} must be >= 1, got {getattr(p.data, key)}")
@@ -535,18 +557,26 @@ def _check_sequence_lengths(p: Profile, src: str) -> None:
 
 def _check_restrict(p: Profile, src: str) -> None:
     labels = [m.label or m.name for m in p.models]
-    settings = ["none", *p.intermediate.tasks] + (["multitask"] if p.intermediate.multitask else [])
-    allowed = {"models": labels, "settings": settings, "modes": list(p.intermediate.modes)}
-    for task, rule in p.target.restrict.items():
-        _check_choice(task, list(p.target.tasks), "target.restrict", src)
+    inter = [*p.intermediate.tasks] + (["multitask"] if p.intermediate.multitask else [])
+    allowed = {"models": labels, "settings": ["none", *inter], "modes": list(p.intermediate.modes)}
+    _check_restrict_rules(p.target.restrict, list(p.target.tasks), allowed, "target", src)
+    allowed = {"models": labels, "modes": list(p.intermediate.modes)}
+    _check_restrict_rules(p.intermediate.restrict, inter, allowed, "intermediate", src)
+
+
+def _check_restrict_rules(rules: dict, keys: list, allowed: dict, section: str, src: str) -> None:
+    for task, rule in rules.items():
+        _check_choice(task, keys, f"{section}.restrict", src)
         if not isinstance(rule, dict):
-            raise ParamsError(f"{src}: target.restrict.{task} must be a mapping")
+            raise ParamsError(f"{src}: {section}.restrict.{task} must be a mapping")
         for key, values in rule.items():
-            _check_choice(key, list(allowed), f"target.restrict.{task}", src)
+            _check_choice(key, list(allowed), f"{section}.restrict.{task}", src)
             if not isinstance(values, list) or not values:
-                raise ParamsError(f"{src}: target.restrict.{task}.{key} must be a non-empty list")
+                raise ParamsError(
+                    f"{src}: {section}.restrict.{task}.{key} must be a non-empty list"
+                )
             for v in values:
-                _check_choice(v, allowed[key], f"target.restrict.{task}.{key}", src)
+                _check_choice(v, allowed[key], f"{section}.restrict.{task}.{key}", src)
 
 
 def _check_shared_finetune(p: Profile, src: str) -> None:
@@ -585,6 +615,53 @@ def _check_real_test_sets(p: Profile, src: str) -> None:
             raise ParamsError(f"{src}: data.real_test_sets.{task} must be a non-empty list")
         for lang in langs:
             _check_choice(lang, list(supported[task]), f"data.real_test_sets.{task}", src)
+
+
+def _check_real_split(p: Profile, src: str) -> None:
+    """The real-split source: a root, tasks it has slots for, valid per-task sizes."""
+    d = p.data
+    if d.source != "real-split":
+        for key in ("subsample_per_task", "missing_languages"):
+            if getattr(d, key):
+                raise ParamsError(f"{src}: data.{key} is for data.source real-split")
+        return
+    from xstilts.data import real_splits
+
+    if not d.root.strip():
+        raise ParamsError(
+            f"{src}: data.root is required with data.source real-split (a local XTREME "
+            "download in download_data.sh layout, or `xtreme-real` for paths.xtreme_real())"
+        )
+    if p.intermediate.translations:
+        raise ParamsError(
+            f"{src}: intermediate.translations: the real-split source has human translations "
+            f"only for {', '.join(real_splits.TRANSLATED)} (XNLI dev); it reads no others"
+        )
+    if d.sources or d.fallback_root:
+        raise ParamsError(
+            f"{src}: data.sources / data.fallback_root: real-split reads data.root only"
+        )
+    for t in [*p.intermediate.tasks, *p.target.tasks]:
+        if t in real_splits.NOT_A_TARGET:
+            raise ParamsError(f"{src}: {t}: {real_splits.NOT_A_TARGET[t]}")
+        _check_choice(
+            t, [x for x in real_splits.TASKS if x != "mlm"], "tasks (real-split slots)", src
+        )
+    for task, sizes in d.subsample_per_task.items():
+        _check_choice(task, list(real_splits.TASKS), "data.subsample_per_task", src)
+        if not isinstance(sizes, dict):
+            raise ParamsError(f"{src}: data.subsample_per_task.{task} must be a mapping")
+        for split, n in sizes.items():
+            _check_choice(split, ["train", "dev", "test"], f"data.subsample_per_task.{task}", src)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise ParamsError(
+                    f"{src}: data.subsample_per_task.{task}.{split} must be an integer >= 0, "
+                    f"got {n!r}"
+                )
+    for task, langs in d.missing_languages.items():
+        _check_choice(task, list(xtreme.TARGET_TASKS), "data.missing_languages", src)
+        if not isinstance(langs, list):
+            raise ParamsError(f"{src}: data.missing_languages.{task} must be a list")
 
 
 def profile_path(name_or_path: str | Path) -> Path:

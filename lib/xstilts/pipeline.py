@@ -48,7 +48,8 @@ def eval_languages(profile: Profile, task: str) -> list[str]:
     """Evaluation languages of a target task: the profile's list ∩ the task's XTREME list."""
     spec = xtreme.TARGET_TASKS[task]
     wanted = profile.data.retrieval_languages if spec.train_task is None else profile.data.languages
-    langs = [lang for lang in spec.languages if lang in wanted]
+    gone = profile.data.missing_languages.get(task, [])  # real-split: file not downloaded
+    langs = [lang for lang in spec.languages if lang in wanted and lang not in gone]
     langs += [
         lang for lang in profile.data.real_test_sets.get(task, []) if lang not in langs
     ]  # real annotated test-only sets (mini)
@@ -69,6 +70,12 @@ def wanted(profile: Profile, task: str, model: str, setting: str, mode: str) -> 
     if setting == "none":
         return True
     return setting in rule.get("settings", [setting]) and mode in rule.get("modes", [mode])
+
+
+def trained(profile: Profile, model: str, setting: str, mode: str) -> bool:
+    """Whether ``intermediate.restrict`` lets this (model, setting, mode) cell be trained."""
+    rule = profile.intermediate.restrict.get(setting, {})
+    return model in rule.get("models", [model]) and mode in rule.get("modes", [mode])
 
 
 def data_tasks(profile: Profile) -> list[str]:
@@ -140,6 +147,8 @@ def plan(profile: Profile) -> list[runs.Run]:
         for seed in profile.seeds:
             uppers: list[tuple[str, str, runs.Run | None]] = [("none", "english", None)]
             for setting, tasks, mode in cells:
+                if not trained(profile, _label(m), setting, mode):
+                    continue
                 r = _intermediate_run(profile, m, seed, (setting, tasks, mode), ctx)
                 inter_runs.append(r)
                 uppers.append((setting, mode, r))

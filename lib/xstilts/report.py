@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from xstilts import bundle as bundle_schema
 from xstilts import claims as claims_statuses
-from xstilts import io, paths, xtreme
+from xstilts import io, paths, real_text, xtreme
 from xstilts.bundle import (  # noqa: F401  (re-exported: report.setting_order etc.)
     MODE_ORDER,
     SETTING_ORDER,
@@ -593,6 +593,7 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
         else bundle.acceptance.fillna("").to_dict("records"),
         timing=timing,
         scale=scale_table(bundle),
+        real_text=real_text.section(bundle),
         scale_tasks=None
         if bundle.scale_summary is None
         else bundle.scale_summary.to_dict("records"),

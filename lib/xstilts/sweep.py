@@ -400,10 +400,7 @@ def estimate(profile: params.Profile, plan: list[runs.Run]) -> list[dict]:
         p = r.params
         examples = 0.0
         if r.phase == "intermediate":
-            sizes = [
-                profile.data.train_size if profile.data.source == "mini" else xtreme.TRAIN_SIZES[t]
-                for t in p["tasks"]
-            ]
+            sizes = [_train_size(profile, t) for t in p["tasks"]]
             if "translated" in p["mode"]:
                 sizes = [_translated_size(s, p) for s in sizes]
             if p["mode"] == "english+mlm":  # MLM is one more task of the capped mixture
@@ -413,17 +410,9 @@ def estimate(profile: params.Profile, plan: list[runs.Run]) -> list[dict]:
         elif r.phase == "target":
             spec = xtreme.TARGET_TASKS[p["task"]]
             if spec.train_task:
-                n = (
-                    profile.data.train_size
-                    if profile.data.source == "mini"
-                    else xtreme.TRAIN_SIZES.get(spec.train_task, 0)
-                )
+                n = _train_size(profile, spec.train_task)
                 examples = n * p["train"]["epochs"]
-            per_lang = (
-                profile.data.test_size
-                if profile.data.source == "mini"
-                else xtreme.EVAL_SIZES[p["task"]]
-            )
+            per_lang = _split_size(profile, p["task"], "test", xtreme.EVAL_SIZES[p["task"]])
             examples += len(p["languages"]) * per_lang / TRAIN_VS_INFER
         hours = examples / ex_s / 3600
         rows.append(
@@ -478,3 +467,18 @@ def clean(profile_name: str) -> int:
             shutil.rmtree(d)
     print(f"removed {removed} run folders of profile {profile.profile}")
     return 0
+
+
+def _split_size(profile, task: str, split: str, official: int) -> int:
+    """Rows per language a (task, split) holds under the profile's source (for estimates)."""
+    d = profile.data
+    if d.source == "mini":
+        return d.train_size if split == "train" else d.test_size
+    if d.source == "real-split":
+        n = d.subsample_per_task.get(task, {}).get(split, d.subsample.get(split, 0))
+        return n or official
+    return official
+
+
+def _train_size(profile, task: str) -> int:
+    return _split_size(profile, task, "train", xtreme.TRAIN_SIZES.get(task, 0))

@@ -92,7 +92,7 @@ def test_not_yaml_mapping(tmp_path):
 
 def test_unknown_profile_name():
     with pytest.raises(
-        ParamsError, match="available: full, mini, paper, rehearsal, rehearsal-ci, scale, smoke"
+        ParamsError, match="available: cpu-real, full, mini, paper, rehearsal, rehearsal-ci, scale, smoke"
     ):
         load_profile("smok")
 

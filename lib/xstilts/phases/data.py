@@ -8,6 +8,8 @@ Two sources behind one schema (``docs/ARCHITECTURE.md``):
   Japanese NER) as extra evaluation languages.
 - ``real``: the official XTREME / intermediate-task files (``data.loaders``), from local
   copies or the Hugging Face datasets cache.
+- ``real-split``: real files of a local XTREME download only (``data.real_splits``): labelled
+  dev sets split by seeded item-id rules into training, dev and test parts.
 """
 
 from __future__ import annotations
@@ -28,26 +30,28 @@ def plan_files(p: DataRunParams) -> list[tuple[str, str, str]]:
     d = p.data
     files: list[tuple[str, str, str]] = []
     eval_langs = set(d["languages"]) | {"en"}
+    absent = d.get("missing_languages", {})
     for task in p.tasks:
         spec = xtreme.task(task)
+        gone = set(absent.get(task, []))  # real-split: labelled file not in the download
         if spec.kind == "mlm":
             files += [(task, "train", lang) for lang in p.mlm_languages]
         elif spec.kind == "bitext_retrieval":
             # The official Tatoeba has one split (test); the mini source adds a disjoint dev
             # slice of its parallel text, on which the read-out layer can be chosen.
-            splits_ = ("dev", "test") if d["source"] == "mini" else ("test",)
+            splits_ = ("dev", "test") if d["source"] in ("mini", "real-split") else ("test",)
             files += [
                 (task, split, lang)
                 for split in splits_
                 for lang in spec.languages
-                if lang in d["retrieval_languages"]
+                if lang in d["retrieval_languages"] and lang not in gone
             ]
         elif spec.kind == "bitext_mining":
             files += [
                 (task, split, lang)
                 for split in ("dev", "test")
                 for lang in spec.languages
-                if lang in d["retrieval_languages"]
+                if lang in d["retrieval_languages"] and lang not in gone
             ]
         else:
             if spec.role == "intermediate" or task in xtreme.TARGET_TRAIN_TASKS:
@@ -57,7 +61,7 @@ def plan_files(p: DataRunParams) -> list[tuple[str, str, str]]:
                 # MNLI and SQuAD v1.1; others only where the user supplies them.
                 files += [(task, "train", lang) for lang in p.translated_languages]
             if spec.role == "target":
-                langs = [lang for lang in spec.languages if lang in eval_langs]
+                langs = [lang for lang in spec.languages if lang in eval_langs - gone]
                 # Dev only where the task has one (XQuAD: none; TyDiQA: held-out English).
                 files += [(task, "dev", lang) for lang in langs if xtreme.has_dev(task, lang)]
                 files += [(task, "test", lang) for lang in langs]
@@ -260,11 +264,24 @@ def build_real(p: DataRunParams, root: Path) -> dict:
     return cards
 
 
-SOURCES = {"mini": build_mini, "real": build_real}
+def build_real_split(p: DataRunParams, root: Path) -> dict:
+    """Split real files of ``data.root`` by seeded item rules (``data.real_splits``)."""
+    from xstilts.data import real_splits
+
+    return real_splits.build(p, root)
+
+
+SOURCES = {"mini": build_mini, "real": build_real, "real-split": build_real_split}
 
 
 def check_sources(p: DataRunParams) -> None:
     """Fail before any work when a requested language is outside what the source can make."""
+    if p.data["source"] == "real-split":
+        from xstilts.data import real_files, real_splits
+
+        # One line naming the first absent file, before any file is read.
+        real_files.require(p.data["root"], real_splits.slots(plan_files(p)))
+        return
     if p.data["source"] == "mini":
         from xstilts.data import annotated, parallel_text, synthetic
 
