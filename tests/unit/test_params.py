@@ -92,7 +92,8 @@ def test_not_yaml_mapping(tmp_path):
 
 def test_unknown_profile_name():
     with pytest.raises(
-        ParamsError, match="available: cpu-real, full, mini, paper, rehearsal, rehearsal-ci, scale, smoke"
+        ParamsError,
+        match="available: cpu-real, full, mini, paper, rehearsal, rehearsal-ci, scale, smoke",
     ):
         load_profile("smok")
 
@@ -152,6 +153,32 @@ def test_restrict_limits_target_cells_but_keeps_the_baseline(tmp_path):
 def test_bad_restrict_fails_validation(tmp_path, restrict, fragment):
     with pytest.raises(ParamsError, match=fragment):
         _restricted(tmp_path, restrict)
+
+
+def test_intermediate_restrict_drops_the_cell_and_its_targets(tmp_path):
+    from xstilts import grid, pipeline
+
+    d = _smoke()
+    d["models"] = [{"name": "tiny-random", "label": "a"}, {"name": "tiny-random", "label": "b"}]
+    d["intermediate"]["modes"] = ["english", "translated"]
+    d["intermediate"]["translated_languages"] = ["de"]
+    d["intermediate"]["restrict"] = {"mnli": {"models": ["b"], "modes": ["english"]}}
+    d["target"]["tasks"] = ["xnli"]
+    p = load_profile(_write(tmp_path, d))
+    plan = pipeline.plan(p)
+    inter = {(r.cell["model"], r.cell["mode"]) for r in plan if r.phase == "intermediate"}
+    assert inter == {("b", "english")}
+    target = {
+        (r.cell["model"], r.cell["setting"], r.cell["mode"]) for r in plan if r.phase == "target"
+    }
+    assert target == {("a", "none", "english"), ("b", "none", "english"), ("b", "mnli", "english")}
+    assert any("intermediate.restrict" in line for line in grid.grid(p).left_out)
+    d["intermediate"]["restrict"] = {"mnli": {"modes": ["english+mlm"]}}
+    with pytest.raises(ParamsError, match="intermediate.restrict.mnli.modes"):
+        load_profile(_write(tmp_path, d))
+    d["intermediate"]["restrict"] = {"qqp": {"models": ["a"]}}
+    with pytest.raises(ParamsError, match="intermediate.restrict"):
+        load_profile(_write(tmp_path, d))
 
 
 def test_extends_merges_over_the_base_profile(tmp_path):

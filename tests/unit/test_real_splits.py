@@ -94,7 +94,7 @@ def test_no_test_text_in_any_training_or_dev_split(built):
 def test_card_records_rule_seed_sizes_digest_and_stand_in(built):
     _p, root, _ = built
     cards = store.read_cards(root)
-    assert set(cards) >= {"mnli", "xnli", "pawsx", "squad_v1", "cosmosqa", "tatoeba", "mlm"}
+    assert set(cards) >= {"mnli", "xnli", "pawsx", "squad_v1", "commonsenseqa", "tatoeba", "mlm"}
     for task, card in cards.items():
         assert card["stand_in"] == real_splits.STAND_IN[task]
         assert card["read_from"] and all(not f.startswith("/") for f in card["read_from"])
@@ -158,9 +158,9 @@ def test_temporary_copy_with_one_file_removed_stops_before_work(tmp_path):
         if f.is_file():
             (copy / f.relative_to(REAL)).parent.mkdir(parents=True, exist_ok=True)
             (copy / f.relative_to(REAL)).symlink_to(f)
-    (copy / "cosmosqa" / "valid.csv").unlink()
+    (copy / "commonsenseqa" / "dev_rand_split.jsonl").unlink()
     p = _params(tmp_path / "run", overrides={**SMALL, "data": {**SMALL["data"], "root": str(copy)}})
-    with pytest.raises(real_files.RealSplitError, match=r"cosmosqa/valid.csv is missing"):
+    with pytest.raises(real_files.RealSplitError, match=r"commonsenseqa/dev_rand_split.jsonl is missing"):
         data.build(p)
     assert not (tmp_path / "run" / "dataset").exists()  # no file was written
 
@@ -191,7 +191,9 @@ def test_cpu_real_plans():
     profile = load_profile("cpu-real")
     plan = pipeline.plan(profile)
     cells = {(r.cell.get("setting"), r.cell.get("mode")) for r in plan if r.phase == "intermediate"}
-    assert ("mnli", "translated") in cells and ("cosmosqa", "translated") not in cells
+    assert ("mnli", "translated") in cells and ("commonsenseqa", "translated") not in cells
+    models = {r.cell["model"] for r in plan if r.cell.get("setting") == "commonsenseqa"}
+    assert models == {"e5-L12"}  # intermediate.restrict
     out = subprocess.run(
         [sys.executable, "-m", "invoke", "plan", "--profile", "cpu-real"],
         cwd=paths.ROOT, capture_output=True, text=True, timeout=120,
