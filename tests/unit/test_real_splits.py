@@ -160,7 +160,9 @@ def test_temporary_copy_with_one_file_removed_stops_before_work(tmp_path):
             (copy / f.relative_to(REAL)).symlink_to(f)
     (copy / "commonsenseqa" / "dev_rand_split.jsonl").unlink()
     p = _params(tmp_path / "run", overrides={**SMALL, "data": {**SMALL["data"], "root": str(copy)}})
-    with pytest.raises(real_files.RealSplitError, match=r"commonsenseqa/dev_rand_split.jsonl is missing"):
+    with pytest.raises(
+        real_files.RealSplitError, match=r"commonsenseqa/dev_rand_split.jsonl is missing"
+    ):
         data.build(p)
     assert not (tmp_path / "run" / "dataset").exists()  # no file was written
 
