@@ -474,10 +474,10 @@ def _split_size(profile, task: str, split: str, official: int) -> int:
     d = profile.data
     if d.source == "mini":
         return d.train_size if split == "train" else d.test_size
-    if d.source == "real-split":
-        n = d.subsample_per_task.get(task, {}).get(split, d.subsample.get(split, 0))
-        return n or official
-    return official
+    # Both real sources cut each split to `subsample` rows a language (0 = all); only
+    # real-split has per-task overrides. A subsample never grows a split past its size.
+    n = d.subsample_per_task.get(task, {}).get(split, d.subsample.get(split, 0))
+    return min(n, official) if n and official else (n or official)
 
 
 def _train_size(profile, task: str) -> int:

@@ -172,3 +172,34 @@ def test_invoke_status_shows_job_state_and_log(store, capsys):
     line = next(ln for ln in out.splitlines() if ln.split()[1] == target.run_id)
     assert "[job pool-3 (local-parallel): running; log /x/notebook.partial.ipynb]" in line
     assert out.splitlines()[-1] == "jobs: running: 1"
+
+
+def test_estimate_counts_the_subsampled_rows_of_a_real_source():
+    """`data.subsample` cuts every real split, so the estimate must shrink with it.
+
+    The rehearsal reads the real files cut to a few rows; before, its estimate counted the
+    official sizes (22.7 device-hours for a 45-minute CPU job).
+    """
+    from xstilts import params, pipeline, xtreme
+
+    cut = params.load_profile("rehearsal")
+    uncut = params.load_profile(
+        "rehearsal", {"data": {"subsample": {"train": 0, "dev": 0, "test": 0}}}
+    )
+    plan = pipeline.plan(cut)
+    est_cut = sweep.estimate(cut, plan)
+    est_uncut = sweep.estimate(uncut, pipeline.plan(uncut))
+    assert [e["run"] for e in est_cut] == [e["run"] for e in est_uncut]
+    mnli = [
+        (r, a, b)
+        for r, a, b in zip(plan, est_cut, est_uncut)
+        if r.phase == "intermediate"
+        and r.params["tasks"] == ["mnli"]
+        and r.params["mode"] == "english"
+    ]
+    assert mnli
+    for run, a, b in mnli:
+        epochs = run.params["train"]["epochs"]
+        assert a["examples"] == cut.data.subsample["train"] * epochs
+        assert b["examples"] == xtreme.TRAIN_SIZES["mnli"] * epochs
+    assert sum(e["device_hours"] for e in est_cut) < sum(e["device_hours"] for e in est_uncut) / 100
