@@ -367,6 +367,10 @@ def run_profile(profile: params.Profile, plan: list[runs.Run], retry_failed: boo
 
 # Relative cost of a forward+backward example vs a forward-only example.
 TRAIN_VS_INFER = 3.0
+# Fixed cost of one run beyond its examples (notebook execution, run record, report.html),
+# measured on 2 CPU cores: about 2.6 s a run inside `pipeline.execute_run` for the tiny
+# rehearsal encoders. It dominates only profiles of tiny runs (rehearsal, smoke).
+RUN_OVERHEAD_S = 2.6
 
 
 def _measured_throughput() -> dict:
@@ -414,7 +418,7 @@ def estimate(profile: params.Profile, plan: list[runs.Run]) -> list[dict]:
                 examples = n * p["train"]["epochs"]
             per_lang = _split_size(profile, p["task"], "test", xtreme.EVAL_SIZES[p["task"]])
             examples += len(p["languages"]) * per_lang / TRAIN_VS_INFER
-        hours = examples / ex_s / 3600
+        hours = (examples / ex_s + RUN_OVERHEAD_S) / 3600
         rows.append(
             {
                 "phase": r.phase,
@@ -447,8 +451,8 @@ def print_plan(profile_name: str) -> int:
         if m:
             print(f"  {m:<20} {h:10.1f} device-hours")
     print(
-        f"estimated total: {total:.1f} device-hours "
-        f"(throughput per model from compute.throughput, else bench/training.json)"
+        f"estimated total: {total:.2f} device-hours (throughput per model from "
+        f"compute.throughput, else bench/training.json; plus {RUN_OVERHEAD_S} s a run)"
     )
     return 0
 

@@ -202,4 +202,6 @@ def test_estimate_counts_the_subsampled_rows_of_a_real_source():
         epochs = run.params["train"]["epochs"]
         assert a["examples"] == cut.data.subsample["train"] * epochs
         assert b["examples"] == xtreme.TRAIN_SIZES["mnli"] * epochs
-    assert sum(e["device_hours"] for e in est_cut) < sum(e["device_hours"] for e in est_uncut) / 100
+    assert sum(e["examples"] for e in est_cut) < sum(e["examples"] for e in est_uncut) / 100
+    # Tiny runs still cost their fixed overhead: the rehearsal is not free.
+    assert sum(e["device_hours"] for e in est_cut) >= len(plan) * sweep.RUN_OVERHEAD_S / 3600
