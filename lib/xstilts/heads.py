@@ -9,7 +9,10 @@ because the paper re-initialises every output head between phases (v1 Appendix A
 Heads follow the RoBERTa/XLM-R heads of ``transformers`` so that results are
 comparable with the XTREME and jiant reference code:
 
-- classification: first token -> dropout -> dense -> tanh -> dropout -> output layer;
+- classification: first token -> dropout -> dense -> tanh -> dropout -> output layer
+  (``pooling="mean"`` reads the mask-weighted mean of the last layer instead of the first
+  token: the pooling that e5-style sentence encoders were trained with, whose first token
+  carries no sentence representation; a disclosed deviation of the stand-in encoder);
 - multiple choice: the same pooler scoring each (context, choice) pair with one logit,
   softmax over the choices;
 - extractive QA: a linear layer giving start/end logits per token (SQuAD 2.0
@@ -40,23 +43,38 @@ from xstilts.xtreme import TaskSpec
 IGNORE_INDEX = -100  # label value the losses skip (padding, continuation sub-tokens)
 
 
-class ClassificationHead(nn.Module):
-    """Sentence(-pair) classification from the first token, as in RoBERTa."""
+POOLINGS = ("first", "mean")  # sentence-level heads: first token (RoBERTa) or masked mean
 
-    def __init__(self, hidden: int, num_labels: int, dropout: float):
+
+def pool(hidden_states: torch.Tensor, attention_mask, pooling: str) -> torch.Tensor:
+    """``(batch, hidden)`` sentence vectors: the first token, or the mean over real tokens."""
+    if pooling == "first" or attention_mask is None:
+        return hidden_states[:, 0]
+    mask = attention_mask.flatten(0, -2) if attention_mask.dim() == 3 else attention_mask
+    mask = mask.unsqueeze(-1).to(hidden_states.dtype)
+    return (hidden_states * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+
+class ClassificationHead(nn.Module):
+    """Sentence(-pair) classification from the first token (RoBERTa) or the masked mean."""
+
+    def __init__(self, hidden: int, num_labels: int, dropout: float, pooling: str = "first"):
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self.pooling = pooling
         self.dropout = nn.Dropout(dropout)
         self.dense = nn.Linear(hidden, hidden)
         self.out = nn.Linear(hidden, num_labels)
 
-    def logits(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        """Return ``(batch, num_labels)`` logits from the ``<s>`` token."""
-        x = self.dropout(hidden_states[:, 0])
+    def logits(self, hidden_states: torch.Tensor, attention_mask=None) -> torch.Tensor:
+        """Return ``(batch, num_labels)`` logits from the pooled sentence vector."""
+        x = self.dropout(pool(hidden_states, attention_mask, self.pooling))
         x = torch.tanh(self.dense(x))
         return self.out(self.dropout(x))
 
     def forward(self, hidden_states, batch, encoder):  # noqa: D102
-        logits = self.logits(hidden_states)
+        logits = self.logits(hidden_states, batch.get("attention_mask"))
         loss = F.cross_entropy(logits.float(), batch["labels"]) if "labels" in batch else None
         return loss, {"logits": logits}
 
@@ -68,12 +86,12 @@ class MultipleChoiceHead(ClassificationHead):
     reshapes the scores back with ``batch["num_choices"]``.
     """
 
-    def __init__(self, hidden: int, dropout: float):
-        super().__init__(hidden, 1, dropout)
+    def __init__(self, hidden: int, dropout: float, pooling: str = "first"):
+        super().__init__(hidden, 1, dropout, pooling)
 
     def forward(self, hidden_states, batch, encoder):  # noqa: D102
         n_choices = batch["input_ids"].shape[1]
-        logits = self.logits(hidden_states).view(-1, n_choices)
+        logits = self.logits(hidden_states, batch.get("attention_mask")).view(-1, n_choices)
         loss = F.cross_entropy(logits.float(), batch["labels"]) if "labels" in batch else None
         return loss, {"logits": logits}
 
@@ -169,30 +187,30 @@ class MaskedLMHead(nn.Module):
         return F.cross_entropy(logits.float(), targets), {"logits": logits}
 
 
-def _build_classification(spec, config, dropout):
-    return ClassificationHead(config.hidden_size, len(_labels(spec)), dropout)
+def _build_classification(spec, config, dropout, pooling):
+    return ClassificationHead(config.hidden_size, len(_labels(spec)), dropout, pooling)
 
 
-def _build_multiple_choice(spec, config, dropout):
-    return MultipleChoiceHead(config.hidden_size, dropout)
+def _build_multiple_choice(spec, config, dropout, pooling):
+    return MultipleChoiceHead(config.hidden_size, dropout, pooling)
 
 
-def _build_qa(spec, config, dropout):
+def _build_qa(spec, config, dropout, pooling):
     return QAHead(config.hidden_size)
 
 
-def _build_tagging(spec, config, dropout):
+def _build_tagging(spec, config, dropout, pooling):
     return TaggingHead(config.hidden_size, len(_labels(spec)), dropout)
 
 
-def _build_mlm(spec, config, dropout):
+def _build_mlm(spec, config, dropout, pooling):
     # The checkpoint's layer-norm epsilon (1e-12 for BERT, 1e-5 for XLM-R), so a pretrained
     # head loaded into this module computes what it computed in pretraining.
     eps = getattr(config, "layer_norm_eps", 1e-5)
     return MaskedLMHead(config.hidden_size, config.vocab_size, eps)
 
 
-# kind -> head constructor(spec, encoder config, dropout)
+# kind -> head constructor(spec, encoder config, dropout, sentence pooling)
 HEADS = {
     "classification": _build_classification,
     "multiple_choice": _build_multiple_choice,
@@ -239,6 +257,8 @@ class MultiTaskModel(nn.Module):
         head_states: Pretrained weights per head name (a ``state_dict`` of that head),
             loaded strictly instead of the random initialisation, e.g. the checkpoint's
             own MLM head for MLM co-training.
+        pooling: What sentence-level heads (classification, multiple choice) read:
+            ``first`` token (the paper's heads) or the ``mean`` of the real tokens.
     """
 
     def __init__(
@@ -249,6 +269,7 @@ class MultiTaskModel(nn.Module):
         tokenizer=None,
         seed: int | None = None,
         head_states: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
+        pooling: str = "first",
     ):
         super().__init__()
         self.encoder = encoder
@@ -262,7 +283,7 @@ class MultiTaskModel(nn.Module):
             if seed is not None:
                 torch.manual_seed(seed)
             for name, spec in self.specs.items():
-                head = HEADS[spec.kind](spec, cfg, dropout)
+                head = HEADS[spec.kind](spec, cfg, dropout, pooling)
                 _init_head(head, std)
                 if head_states and name in head_states:
                     head.load_state_dict(head_states[name], strict=True)

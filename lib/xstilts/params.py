@@ -100,6 +100,13 @@ class TrainSpec:
         "QA only: token overlap between windows of a long context; 0 = min(128, max_seq_len // 3)",
         0,
     )
+    pooling: str = _help(
+        "what sentence-level heads (classification, multiple choice) read: `first` token (the "
+        "paper's RoBERTa-style heads) or `mean` of the last layer over real tokens (e5-style "
+        "sentence encoders, whose first token carries no sentence representation; the "
+        "reports and the paper disclose it)",
+        "first",
+    )
     freeze_embeddings: bool = _help(
         "freeze the word-embedding matrix (the paper trains all weights; mini freezes it to fit "
         "2 CPU cores: 250k XLM-R vocabulary rows dominate optimizer cost on small encoders; "
@@ -385,6 +392,7 @@ def _check_train(t: TrainSpec, where: str, src: str) -> None:
     for key in ("max_steps", "dev_subset", "eval_every", "patience", "checkpoint_every"):
         if getattr(t, key) < 0:
             raise ParamsError(f"{src}: {where}.{key} must be >= 0, got {getattr(t, key)}")
+    _check_choice(t.pooling, ["first", "mean"], f"{where}.pooling", src)
 
 
 def known_languages(source: str) -> set[str]:
@@ -820,6 +828,20 @@ def disclosures(profile: Profile) -> list[str]:
         out.append(
             f"The word-embedding matrix is frozen in {' and '.join(frozen)} training "
             "(to fit the compute budget); the paper trains all weights."
+        )
+    pooled = [
+        name
+        for name, spec in (
+            ("phase (ii)", profile.intermediate.train),
+            ("phase (iii)", profile.target.train),
+        )
+        if spec.pooling == "mean"
+    ]
+    if pooled:
+        out.append(
+            f"Sentence-level heads (classification, multiple choice) in {' and '.join(pooled)} "
+            "read the mean of the last layer over real tokens, the pooling the e5 encoder was "
+            "trained with; the paper's heads read the first token."
         )
     if profile.intermediate.translated_per_language != 0 and any(
         "translated" in m for m in profile.intermediate.modes

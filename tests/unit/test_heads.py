@@ -290,3 +290,41 @@ def test_seeded_heads_do_not_depend_on_the_global_rng():
     assert not all(torch.equal(x, y) for x, y in zip(c, d))
     (e, _) = heads(1, seed=4)
     assert not all(torch.equal(x, y) for x, y in zip(a, e))
+
+
+@pytest.mark.parametrize("task", ["cls", "mc"])
+def test_mean_pooling_ignores_padding_and_first_token_pooling_does_not_average(task):
+    """`pooling="mean"` scores an example the same however much padding its batch adds.
+
+    The same rows are collated alone and next to a longer row; mean-pooled logits must not
+    move, and first-token logits must differ from mean-pooled ones (the switch is live).
+    """
+    torch.manual_seed(0)
+    encoder, tok = tiny_model_factory()
+    encoder.eval()
+    means = MultiTaskModel(encoder, {task: SPECS[task]}, tokenizer=tok, seed=0, pooling="mean")
+    firsts = MultiTaskModel(encoder, {task: SPECS[task]}, tokenizer=tok, seed=0)
+    means.eval(), firsts.eval()
+    longer = dict(ROWS[task][0], id="9")
+    longer.update(
+        {"text_a": "the man walks in the park with the dog"}
+        if task == "cls"
+        else {"context": "the man walks in the park with the dog today"}
+    )
+    feats = featurize([longer, ROWS[task][1]], SPECS[task], tok, 32, progress=False)
+    collate = Collator(tok.pad_token_id)
+    alone = collate(feats[1:2])
+    padded = collate(feats[:2])  # row 0 is longer: row 1 gains padding
+    assert padded["input_ids"].shape[-1] > alone["input_ids"].shape[-1]
+    with torch.no_grad():
+        a = means(task, alone)[1]["logits"][0]
+        b = means(task, padded)[1]["logits"][1]
+        f = firsts(task, alone)[1]["logits"][0]
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(a, f)
+
+
+def test_unknown_pooling_is_refused():
+    encoder, tok = tiny_model_factory()
+    with pytest.raises(ValueError, match="pooling"):
+        MultiTaskModel(encoder, {"cls": SPECS["cls"]}, pooling="max")

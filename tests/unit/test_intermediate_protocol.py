@@ -103,6 +103,16 @@ def test_one_freeze_embeddings_default_and_disclosure():
     assert "word-embedding matrix" in readme and "frozen" in readme
 
 
+def test_mean_pooling_is_a_disclosed_deviation_of_cpu_real_only():
+    assert params.TrainSpec().pooling == "first"  # the paper's first-token heads
+    real = params.load_profile("cpu-real", {"data": {"root": "tests/fixtures/xtreme"}})
+    (text,) = [d for d in params.disclosures(real) if "pooling" in d]
+    assert "phase (ii) and phase (iii)" in text and "first token" in text
+    assert not [d for d in params.disclosures(params.load_profile("mini")) if "pooling" in d]
+    with pytest.raises(params.ParamsError, match="pooling"):
+        params.load_profile("mini", {"target": {"train": {"pooling": "max"}}})
+
+
 # --------------------------------------------------------------------------- data-level
 
 

@@ -160,7 +160,12 @@ def setup(p: IntermediateRunParams) -> Setup:
         sizes[task] = len(rows)
     # Heads seeded by the run's seed: the same run gives the same result in any process.
     model = MultiTaskModel(
-        encoder, specs, tokenizer=tokenizer, seed=p.seed, head_states=head_states
+        encoder,
+        specs,
+        tokenizer=tokenizer,
+        seed=p.seed,
+        head_states=head_states,
+        pooling=p.train.get("pooling", "first"),
     )
     return Setup(
         model,

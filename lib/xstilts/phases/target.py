@@ -99,7 +99,13 @@ def setup(p: TargetRunParams) -> Setup:
             for t, langs in p.also_evaluate.items()
         }  # fmt: skip
         # Heads seeded by the run's seed: the same run gives the same result in any process.
-        s.model = MultiTaskModel(encoder, {p.task: s.spec}, tokenizer=tokenizer, seed=p.seed)
+        s.model = MultiTaskModel(
+            encoder,
+            {p.task: s.spec},
+            tokenizer=tokenizer,
+            seed=p.seed,
+            pooling=p.train.get("pooling", "first"),
+        )
     return s
 
 
