@@ -13,6 +13,8 @@ Usage::
 
 from __future__ import annotations
 
+import functools
+
 import math
 import os
 import re
@@ -644,9 +646,19 @@ def render_phase_html(
         The written HTML path.
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     notebook = nbformat.read(str(executed_notebook), as_version=4)
-    exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code)
-    body, _ = exporter.from_notebook_node(notebook)
+    body, _ = _html_exporter(hide_code).from_notebook_node(notebook)
     return io.atomic_write_text(out_html, body)
+
+
+@functools.cache
+def _html_exporter(hide_code: bool):
+    """The nbconvert HTML exporter of this worker process, built once.
+
+    Building one loads and compiles its templates (0.26 to 0.33 s measured on 2 cores), while
+    converting a run's notebook with it takes 0.03 s, and the pipeline renders one per run.
+    """
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code)
