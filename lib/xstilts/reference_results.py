@@ -141,6 +141,13 @@ def readme(m: dict) -> str:
     if m["wall_s"] is not None:
         workers = f" with {m['workers']} worker(s)" if m.get("workers") else ""
         wall = f"{m['wall_s'] / 60:.1f} minutes{workers} (the pipeline's own timing record)"
+        covered = m.get("wall_runs_covered")
+        if covered is not None and covered < m["n_runs"]:
+            # A resumed study: the record times only its last invocation's runs.
+            wall += (
+                f", covering only the {covered} runs of the last invocation, not all "
+                f"{m['n_runs']}: the earlier runs were made by interrupted invocations"
+            )
     return (
         f"# Reference results: `{m['profile']}`\n\n"
         f"Aggregated results of one complete `{m['profile']}` run (scores, tables, figures and each "
