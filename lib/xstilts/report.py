@@ -14,7 +14,6 @@ Usage::
 from __future__ import annotations
 
 import functools
-
 import math
 import os
 import re
