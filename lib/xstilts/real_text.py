@@ -18,11 +18,12 @@ Usage::
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 from xstilts import bundle as bundle_schema
-from xstilts import claims, io, reference_results, xtreme
+from xstilts import claims, io, paths, reference_results, xtreme
 from xstilts.bundle import Bundle
 
 REFERENCE_PROFILE = "cpu-real"
@@ -238,6 +239,19 @@ def _reference(bundle: Bundle) -> tuple[Bundle | None, Path]:
     return bundle_schema.load(folder), folder
 
 
+def _shown_path(folder: Path) -> str:
+    """``folder`` as a reader should see it: relative to the repository, never a staging copy.
+
+    ``publish-reference`` renders the index inside ``results/.<profile>.partial-<pid>/``
+    before renaming it into place, so the published name is shown instead of the stage.
+    """
+    try:
+        shown = folder.resolve().relative_to(paths.ROOT.resolve()).as_posix()
+    except ValueError:
+        shown = str(folder)
+    return re.sub(r"\.([\w-]+)\.partial-\d+", r"\1", shown)
+
+
 def section(bundle: Bundle) -> dict:
     """Template context of the section for the index or the paper of ``bundle``.
 
@@ -248,7 +262,9 @@ def section(bundle: Bundle) -> dict:
     """
     reference, folder = _reference(bundle)
     if reference is None:
-        return dict(table=None, missing=MISSING.format(p=REFERENCE_PROFILE), source=str(folder))
+        return dict(
+            table=None, missing=MISSING.format(p=REFERENCE_PROFILE), source=_shown_path(folder)
+        )
     own = reference is bundle
     table = real_text_table(reference, None if own else bundle)
     group = reference.scale_group
@@ -258,7 +274,7 @@ def section(bundle: Bundle) -> dict:
     return dict(
         table=table or None,
         missing="" if table else "The reference bundle has no multilingual-vs-English gaps.",
-        source=str(folder),
+        source=_shown_path(folder),
         run_profile=None if own else bundle.profile,
         caveats=caveats(reference),
         n_seeds=n_seeds,
