@@ -816,27 +816,14 @@ def disclosures(profile: Profile) -> list[str]:
     the paper state them wherever the profile's numbers appear.
     """
     out = []
-    frozen = [
-        name
-        for name, spec in (
-            ("phase (ii)", profile.intermediate.train),
-            ("phase (iii)", profile.target.train),
-        )
-        if spec.freeze_embeddings
-    ]
+    phases = (("phase (ii)", profile.intermediate.train), ("phase (iii)", profile.target.train))
+    frozen = [name for name, spec in phases if spec.freeze_embeddings]
     if frozen:
         out.append(
             f"The word-embedding matrix is frozen in {' and '.join(frozen)} training "
             "(to fit the compute budget); the paper trains all weights."
         )
-    pooled = [
-        name
-        for name, spec in (
-            ("phase (ii)", profile.intermediate.train),
-            ("phase (iii)", profile.target.train),
-        )
-        if spec.pooling == "mean"
-    ]
+    pooled = [name for name, spec in phases if spec.pooling == "mean"]
     if pooled:
         out.append(
             f"Sentence-level heads (classification, multiple choice) in {' and '.join(pooled)} "
