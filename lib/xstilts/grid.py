@@ -109,7 +109,7 @@ def grid(profile: Profile) -> Grid:
             missing.append(setting if setting != "multitask" else "multitask (mixes " +
                            ", ".join(lacking) + ")")  # fmt: skip
     for setting, rule in inter.restrict.items():
-        only = "; ".join(f"{k} {', '.join(v)}" for k, v in rule.items())
+        only = "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in rule.items())
         out.left_out.append(f"{setting}: trained only for {only} (intermediate.restrict)")
     if missing:
         have = [t for t in out.tasks if has_translations(profile, t)]

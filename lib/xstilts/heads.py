@@ -51,8 +51,10 @@ def pool(hidden_states: torch.Tensor, attention_mask, pooling: str) -> torch.Ten
     if pooling == "first" or attention_mask is None:
         return hidden_states[:, 0]
     mask = attention_mask.flatten(0, -2) if attention_mask.dim() == 3 else attention_mask
-    mask = mask.unsqueeze(-1).to(hidden_states.dtype)
-    return (hidden_states * mask).sum(1) / mask.sum(1).clamp(min=1)
+    # Summed in fp32 whatever the activations' dtype: a bf16 sum over ~100 tokens loses
+    # about two significant digits (bf16 weights at evaluation, bf16 autocast).
+    mask = mask.unsqueeze(-1).float()
+    return (hidden_states.float() * mask).sum(1) / mask.sum(1).clamp(min=1)
 
 
 class ClassificationHead(nn.Module):

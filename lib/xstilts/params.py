@@ -212,9 +212,9 @@ class IntermediateSpec:
         0,
     )
     restrict: dict = _help(
-        "train a setting only for some cells, setting -> {models: [labels], modes: [...]}, "
-        "e.g. {cosmosqa: {models: [e5-L12], modes: [english]}} to fit a time budget; the "
-        "targets of a cell that is not trained are not planned either",
+        "train a setting only for some cells, setting -> {models: [labels], modes: [...], "
+        "seeds: [...]}, e.g. {cosmosqa: {models: [e5-L12], modes: [english], seeds: [0]}} to "
+        "fit a time budget; the targets of a cell that is not trained are not planned either",
         factory=dict,
     )
     train: TrainSpec = _help("optimisation settings", factory=TrainSpec)
@@ -248,7 +248,9 @@ class TargetSpec:
     )
     restrict: dict = _help(
         "run a task only for some cells, task -> {models: [labels], settings: [...], "
-        "modes: [...]}, e.g. {udpos: {models: [e5-L12]}} to fit a time budget",
+        "modes: [...], seeds: [...]}, e.g. {udpos: {models: [e5-L12], seeds: [0]}} to fit a "
+        "time budget; the baseline (setting none) is kept for every model and seed kept. "
+        "Fewer than 3 seeds: the analysis claims no direction for that cell",
         factory=dict,
     )
 
@@ -566,9 +568,10 @@ def _check_sequence_lengths(p: Profile, src: str) -> None:
 def _check_restrict(p: Profile, src: str) -> None:
     labels = [m.label or m.name for m in p.models]
     inter = [*p.intermediate.tasks] + (["multitask"] if p.intermediate.multitask else [])
-    allowed = {"models": labels, "settings": ["none", *inter], "modes": list(p.intermediate.modes)}
+    modes, seeds = list(p.intermediate.modes), list(p.seeds)
+    allowed = {"models": labels, "settings": ["none", *inter], "modes": modes, "seeds": seeds}
     _check_restrict_rules(p.target.restrict, list(p.target.tasks), allowed, "target", src)
-    allowed = {"models": labels, "modes": list(p.intermediate.modes)}
+    allowed = {"models": labels, "modes": modes, "seeds": seeds}
     _check_restrict_rules(p.intermediate.restrict, inter, allowed, "intermediate", src)
 
 

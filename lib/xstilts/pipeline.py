@@ -58,24 +58,28 @@ def eval_languages(profile: Profile, task: str) -> list[str]:
     return langs
 
 
-def wanted(profile: Profile, task: str, model: str, setting: str, mode: str) -> bool:
-    """Whether ``target.restrict`` lets ``task`` run in this (model, setting, mode) cell.
+def wanted(profile: Profile, task: str, model: str, setting: str, mode: str, seed: int) -> bool:
+    """Whether ``target.restrict`` lets ``task`` run in this (model, setting, mode, seed) cell.
 
-    The baseline cell (setting ``none``) is kept whenever the model is, so every restricted
-    task still has its no-intermediate-training reference.
+    The baseline cell (setting ``none``) is kept whenever the model and seed are, so every
+    restricted task still has its no-intermediate-training reference for the same seeds.
     """
     rule = profile.target.restrict.get(task, {})
-    if model not in rule.get("models", [model]):
+    if model not in rule.get("models", [model]) or seed not in rule.get("seeds", [seed]):
         return False
     if setting == "none":
         return True
     return setting in rule.get("settings", [setting]) and mode in rule.get("modes", [mode])
 
 
-def trained(profile: Profile, model: str, setting: str, mode: str) -> bool:
-    """Whether ``intermediate.restrict`` lets this (model, setting, mode) cell be trained."""
+def trained(profile: Profile, model: str, setting: str, mode: str, seed: int) -> bool:
+    """Whether ``intermediate.restrict`` lets this (model, setting, mode, seed) be trained."""
     rule = profile.intermediate.restrict.get(setting, {})
-    return model in rule.get("models", [model]) and mode in rule.get("modes", [mode])
+    return (
+        model in rule.get("models", [model])
+        and mode in rule.get("modes", [mode])
+        and seed in rule.get("seeds", [seed])
+    )
 
 
 def data_tasks(profile: Profile) -> list[str]:
@@ -147,7 +151,7 @@ def plan(profile: Profile) -> list[runs.Run]:
         for seed in profile.seeds:
             uppers: list[tuple[str, str, runs.Run | None]] = [("none", "english", None)]
             for setting, tasks, mode in cells:
-                if not trained(profile, _label(m), setting, mode):
+                if not trained(profile, _label(m), setting, mode, seed):
                     continue
                 r = _intermediate_run(profile, m, seed, (setting, tasks, mode), ctx)
                 inter_runs.append(r)
@@ -204,7 +208,7 @@ def _target_runs(profile: Profile, m, seed: int, upper: tuple, ctx: dict) -> lis
     from xstilts.params import train_spec_for
 
     setting, mode, up = upper
-    tasks = [t for t in profile.target.tasks if wanted(profile, t, _label(m), setting, mode)]
+    tasks = [t for t in profile.target.tasks if wanted(profile, t, _label(m), setting, mode, seed)]
     out = []
     for task, members in xtreme.shared_finetune(tasks).items():
         out.append(

@@ -62,3 +62,11 @@ def test_smoke_runs_are_identical_across_processes(tmp_path, prec):
     assert {p for p, _, _ in a.values()} == {prec}  # the precision reached every run
     assert any(trace for _, trace, _ in a.values())
     assert a == b
+    # Trained targets are scored with the weights of their precision (bf16: cast once).
+    weights = {"fp32": "float32", "bf16": "bfloat16"}[prec]
+    scored = [
+        json.loads(f.read_text())
+        for f in (tmp_path / "a" / "runs" / "target").glob("*/metrics.json")
+    ]
+    trained = [m for m in scored if m.get("train")]
+    assert trained and {m["evaluation_weights"] for m in trained} == {weights}

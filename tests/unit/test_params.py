@@ -141,6 +141,34 @@ def test_restrict_limits_target_cells_but_keeps_the_baseline(tmp_path):
     assert len([c for c in cells if c[3] == "tatoeba"]) == 6  # 2 models x (none + 2 modes)
 
 
+def test_restrict_seeds_keeps_the_baseline_only_for_the_kept_seeds(tmp_path):
+    from xstilts import pipeline
+
+    d = _smoke()
+    d["seeds"] = [0, 1, 2]
+    d["models"] = [{"name": "tiny-random", "label": "a"}]
+    d["intermediate"]["modes"] = ["english"]
+    d["intermediate"]["restrict"] = {"mnli": {"seeds": [1]}}
+    d["target"]["tasks"] = ["xnli", "tatoeba"]
+    d["target"]["restrict"] = {"xnli": {"seeds": [0, 1]}}
+    plan = pipeline.plan(load_profile(_write(tmp_path, d)))
+    inter = {r.cell["seed"] for r in plan if r.phase == "intermediate"}
+    assert inter == {1}
+    cells = {
+        (r.cell["task"], r.cell["setting"], r.cell["seed"]) for r in plan if r.phase == "target"
+    }
+    assert {c for c in cells if c[0] == "xnli"} == {
+        ("xnli", "none", 0), ("xnli", "none", 1), ("xnli", "mnli", 1)
+    }  # fmt: skip
+    assert {c for c in cells if c[0] == "tatoeba"} == {
+        ("tatoeba", "none", 0), ("tatoeba", "none", 1), ("tatoeba", "none", 2),
+        ("tatoeba", "mnli", 1),
+    }  # fmt: skip
+    d["target"]["restrict"] = {"xnli": {"seeds": [5]}}
+    with pytest.raises(ParamsError, match="target.restrict.xnli.seeds"):
+        load_profile(_write(tmp_path, d))
+
+
 @pytest.mark.parametrize(
     "restrict,fragment",
     [

@@ -100,6 +100,24 @@ def test_bf16_autocast_keeps_weights_and_loss_fp32():
     assert abs(float(loss32) - float(loss)) < 0.05
 
 
+def test_bf16_weights_score_like_bf16_autocast():
+    """Trained targets are scored with weights cast to bf16 once (phases.target.evaluate)."""
+    from xstilts.bench_training import tiny_model_factory
+
+    torch.manual_seed(0)
+    encoder, tok = tiny_model_factory(hidden_size=32, num_layers=2)
+    spec = TaskSpec("t", "classification", "intermediate", "accuracy", labels=NLI_LABELS)
+    model = MultiTaskModel(encoder, {"t": spec}, tokenizer=tok, seed=0, pooling="mean").eval()
+    enc = tok(["the man walks to the park", "a dog runs"], padding=True, return_tensors="pt")
+    with torch.inference_mode(), precision.autocast("bf16", "cpu"):
+        _, autocast_out = model("t", dict(enc))
+        model.to(torch.bfloat16)
+        _, weights_out = model("t", dict(enc))
+    assert next(model.parameters()).dtype == torch.bfloat16
+    diff = (autocast_out["logits"].float() - weights_out["logits"].float()).abs().max()
+    assert float(diff) < 0.05, diff
+
+
 def test_train_config_carries_precision():
     from xstilts.phases import common
 

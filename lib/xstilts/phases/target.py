@@ -348,6 +348,13 @@ def evaluate(s: Setup, result: TrainResult | None, p: TargetRunParams) -> dict:
     if result is not None and result.status == "diverged":
         return {"per_language": {}, "average": {}, "real_test_sets": {}, "dev_per_language": {},
                 "dev_average": {}, "also": {}}  # fmt: skip
+    if result is not None and s.precision == "bf16":
+        # Training is over (best checkpoint loaded): score with bf16 weights, cast once,
+        # instead of autocast re-casting every weight at every batch (inference mode keeps
+        # no autocast cache). e5-L12 XNLI, 200 pairs: 3.0 s against 3.8 s on 2 cores.
+        import torch
+
+        s.model.to(torch.bfloat16)
     out = _summarise(EVALUATORS.get(s.spec.kind, evaluate_trained)(s, p))
     out["also"] = {t: _summarise(evaluate_trained(s, p, t)) for t in p.also_evaluate}
     return out
@@ -442,6 +449,12 @@ def write_results(s: Setup, result: TrainResult | None, evaluation: dict, p: Tar
         "retrieval_weights": (
             str(next(s.encoder.parameters()).dtype).removeprefix("torch.")
             if not s.spec.train_task
+            else None
+        ),
+        # Trained targets: the dtype of the weights the test and dev sets were scored with.
+        "evaluation_weights": (
+            str(next(s.model.parameters()).dtype).removeprefix("torch.")
+            if s.spec.train_task and not diverged
             else None
         ),
         # Targets scored with this run's fine-tune (MLQA beside XQuAD), one record each in
