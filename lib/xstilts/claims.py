@@ -488,6 +488,23 @@ class _Scores:
         s, b = self.avg_of(setting, mode), self.avg_of(self.baseline, None)
         return None if s is None or b is None else round(s - b, 4)
 
+    def shared_task_gains(self, setting: str, a: str, b: str) -> tuple[float, float, list]:
+        """Mean gains of modes ``a`` and ``b`` of ``setting`` over the tasks both have.
+
+        The fallback when a mode lacks some of the baseline's tasks (a profile that trains
+        the structured and QA targets for English-only runs only), so its XTREME average
+        is undefined. Returns ``(nan, nan, [])`` when they share no task.
+        """
+        tasks = sorted(
+            k
+            for k in self._tasks
+            if self.gain(setting, a, k) is not None and self.gain(setting, b, k) is not None
+        )
+        if not tasks:
+            return math.nan, math.nan, []
+        mean = {m: sum(self.gain(setting, m, k) for k in tasks) / len(tasks) for m in (a, b)}
+        return mean[a], mean[b], tasks
+
     def with_gains(self) -> pd.DataFrame:
         out = self.table.copy()
         out["gain"] = [
@@ -858,6 +875,26 @@ def _describe_ranking(spec: dict) -> str:
     )
 
 
+def _ranking_pairs(spec: dict, scores: _Scores, best: str, alt: str) -> tuple[list, list]:
+    """``(best, alt)`` values per setting both modes have, and the tasks a fallback used.
+
+    ``avg_gain`` of a mode that lacks some of the baseline's tasks is undefined; then the
+    two modes are compared on the mean gain over the tasks they share, and those tasks are
+    returned so the comparison says what it covers.
+    """
+    fn = QUANTITIES[spec["quantity"]][0]
+    pairs, fallback_tasks = [], set()
+    for setting in [s for s in scores.settings(best) if s in scores.settings(alt)]:
+        b, a = fn(scores, setting, best), fn(scores, setting, alt)
+        if (b is None or a is None) and spec["quantity"] == "avg_gain":
+            b, a, tasks = scores.shared_task_gains(setting, best, alt)
+            b, a = (None, None) if not tasks else (b, a)
+            fallback_tasks.update(tasks)
+        if b is not None and a is not None:
+            pairs.append((b, a))
+    return pairs, sorted(fallback_tasks)
+
+
 def _eval_ranking(spec: dict, scores: _Scores) -> tuple[str, str, str]:
     if not scores.has_baseline():
         return (
@@ -865,20 +902,20 @@ def _eval_ranking(spec: dict, scores: _Scores) -> tuple[str, str, str]:
             "-",
             f"{scores.name} has no {scores.baseline!r} baseline rows to take gains from",
         )
-    fn = QUANTITIES[spec["quantity"]][0]
     best = spec["best"]
     parts, losers, absent = [], [], []
     for alt in spec["alternatives"]:
-        shared = [s for s in scores.settings(best) if s in scores.settings(alt)]
-        pairs = [(fn(scores, s, best), fn(scores, s, alt)) for s in shared]
-        pairs = [(b, a) for b, a in pairs if b is not None and a is not None]
+        pairs, on_tasks = _ranking_pairs(spec, scores, best, alt)
         if not pairs:
             absent.append(alt)
             continue
         mb, ma = (sum(x) / len(pairs) for x in zip(*pairs))
         wins = sum(b > a for b, a in pairs)
+        over = (
+            f"; mean task gain over the tasks both have: {', '.join(on_tasks)}" if on_tasks else ""
+        )
         parts.append(
-            f"{best} {_signed(mb, 2)} vs {alt} {_signed(ma, 2)} (mean over {len(pairs)} settings; {best} higher in {wins}/{len(pairs)})"
+            f"{best} {_signed(mb, 2)} vs {alt} {_signed(ma, 2)} (mean over {len(pairs)} settings; {best} higher in {wins}/{len(pairs)}{over})"
         )
         if not mb > ma:
             losers.append(alt)

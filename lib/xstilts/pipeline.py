@@ -436,13 +436,15 @@ def execute(
     bad: set[str] = set()
     for run in plan_:
         t0 = time.time()
-        if any(d.run_id in bad for d in run.deps):
-            step = StepResult(run, "blocked", "an upstream run did not finish")
-            bad.add(run.run_id)
-        elif only_phase and run.phase != only_phase:
+        if only_phase and run.phase != only_phase:
+            # Not this invocation's business, so never reported: an unfinished run only
+            # blocks its dependants inside the requested phase.
             if not runs.is_done(run.dir):
                 bad.add(run.run_id)
             continue
+        if any(d.run_id in bad for d in run.deps):
+            step = StepResult(run, "blocked", "an upstream run did not finish")
+            bad.add(run.run_id)
         else:
             action, why = decide(run, retry_failed)
             if action == "skip":

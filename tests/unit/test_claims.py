@@ -387,6 +387,22 @@ def test_claim6_ranking_on_run():
     )
 
 
+def test_claim6_compares_modes_on_shared_tasks_when_a_mode_lacks_some():
+    """cpu-real trains PAWS-X, POS, NER and QA after English-only runs only: the
+    alternatives' XTREME averages are undefined, so the modes meet on the tasks they share."""
+    modes = ("english", "english+mlm", "translated", "english+translated")
+    run = make_run(lambda s, m, t: 3.0 if m == "english" else 1.0, modes=modes)
+    lacking = run[(run["mode"] == "english") | ~run["task"].isin(["panx", "udpos"])]
+    r = _by_id(C.verify_claims(lacking, MINI_CONTEXT))[6]["run"]
+    assert r["status"] == C.SUPPORTED, r
+    assert "tasks both have" in r["compared"] and "panx" not in r["compared"]
+    worse = lacking.assign(
+        score=lacking["score"] + 5.0 * (lacking["mode"] == "translated")
+    )  # translated above English on every shared task
+    r = _by_id(C.verify_claims(worse, MINI_CONTEXT))[6]["run"]
+    assert r["status"] == C.CONTRADICTED and "translated" in r["reason"]
+
+
 def test_setup_claims_against_run_context():
     mini = _by_id(C.verify_claims(None, MINI_CONTEXT))
     # the stand-in encoder and the single intermediate task differ by design

@@ -79,6 +79,22 @@ def test_failed_run_blocks_only_its_dependants(store):
     assert jobs.load()[broken.run_id]["state"] == "failed"
 
 
+def test_one_phase_reports_only_its_own_runs(store):
+    """`invoke phase --name data` once listed every later run as blocked and exited 1."""
+    from xstilts import pipeline
+
+    data = _run("data", "d", 1, 0.0)
+    inter = _run("intermediate", "i", 1, 0.0, [data])
+    target = _run("target", "t", 1, 0.0, [data, inter])
+    plan = [data, inter, target]
+    summary = pipeline.execute(plan, only_phase="data", runner=counting_runner)
+    assert [(s.run.run_id, s.outcome) for s in summary.steps] == [(data.run_id, "ran")]
+    assert not summary.failures
+    blocked = pipeline.execute(plan, only_phase="target", runner=counting_runner)
+    assert [(s.run.run_id, s.outcome) for s in blocked.steps] == [(target.run_id, "blocked")]
+    assert blocked.failures  # asked for, and its upstream phase-(ii) run is unfinished
+
+
 def test_slurm_path_requeues_on_timeout_and_resumes(store):
     """submitit's local executor sends the timeout signal; the run comes back and resumes."""
     data = _run("data", "d", 6, 0.5)
