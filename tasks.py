@@ -118,7 +118,8 @@ def test(c, slow=False, k=""):
     """Run the test suite (default: fast tests only)."""
     marker = "-m 'not gpu and not rehearsal'" if slow else ""
     kexpr = f"-k '{k}'" if k else ""
-    c.run(f"{sys.executable} -m pytest -q {marker} {kexpr}", pty=False)
+    # The slowest tests are listed at the end: CI time is a budget, watched from these.
+    c.run(f"{sys.executable} -m pytest -q --durations=15 {marker} {kexpr}", pty=False)
 
 
 @task

@@ -56,6 +56,44 @@ def _copy_tree(src: Path, dst: Path) -> None:
         _copy_file(f, dst / f.relative_to(src))
 
 
+PORTABLE_SUFFIXES = (".json", ".yaml", ".csv")
+
+
+def local_paths(profile) -> dict[str, str]:
+    """This machine's absolute paths in run records, and what a published copy says instead.
+
+    The data roots become the profile's own ``data.root`` value (resolved again by the
+    reader's ``paths.xtreme_real()``); paths inside the repository become relative to it.
+    """
+    from xstilts import grid
+
+    out = {}
+    for key in ("root", "fallback_root"):
+        literal = getattr(profile.data, key, "") or ""
+        resolved = grid.data_root(literal) if literal else None
+        if resolved and str(resolved) != literal:
+            out[str(resolved)] = literal
+    out[f"{paths.ROOT}{os.sep}"] = ""
+    return out
+
+
+def make_portable(folder: Path, replacements: dict[str, str]) -> int:
+    """Rewrite local absolute paths in the text records under ``folder``; return files changed.
+
+    A published folder is read on other machines: ``/home/me/xstilts/runs/...`` there is
+    a leak and a dead link, ``runs/...`` is neither.
+    """
+    changed = 0
+    for f in sorted(p for p in folder.rglob("*") if p.suffix in PORTABLE_SUFFIXES):
+        text = original = f.read_text()
+        for local, portable in replacements.items():  # data roots first: one may be in ROOT
+            text = text.replace(local, portable)
+        if text != original:
+            io.atomic_write_text(f, text)
+            changed += 1
+    return changed
+
+
 def _git_head() -> str:
     try:
         out = subprocess.run(
@@ -102,7 +140,13 @@ def _timing(profile: str, bundle_dir: Path, stage: Path) -> dict | None:
     _copy_file(record, stage / report.TIMING_FILE)
     costs = bundle_schema.load(bundle_dir).costs
     ids = set() if costs is None else set(costs["run_id"].astype(str))
-    return report.pipeline_timing(stage, profile, ids)
+    timing = report.pipeline_timing(stage, profile, ids)
+    if timing is not None:
+        # A later invocation that only re-made the analysis, report or paper (a code change
+        # below them): its minutes are not part of the results' wall time, but are told.
+        last_ran = report.last_execution_ids(timing) or set()
+        timing["after_results_s"] = None if last_ran & ids else timing["wall_s"]
+    return timing
 
 
 def manifest(profile, analysis, stage: Path, counts: dict, timing: dict | None) -> dict:
@@ -122,6 +166,8 @@ def manifest(profile, analysis, stage: Path, counts: dict, timing: dict | None) 
         "analysis_run_id": analysis.run_id,
         "wall_s": None if timing is None else timing["results_wall_s"],
         "wall_runs_covered": None if timing is None else timing["results_runs_covered"],
+        "wall_runs_of": None if timing is None else timing["results_runs"],  # the cost rows
+        "wall_after_s": None if timing is None else timing["after_results_s"],
         "workers": None if timing is None else timing.get("workers"),
         "n_runs": sum(counts.values()),
         "runs_per_phase": counts,
@@ -141,12 +187,19 @@ def readme(m: dict) -> str:
     if m["wall_s"] is not None:
         workers = f" with {m['workers']} worker(s)" if m.get("workers") else ""
         wall = f"{m['wall_s'] / 60:.1f} minutes{workers} (the pipeline's own timing record)"
-        covered = m.get("wall_runs_covered")
-        if covered is not None and covered < m["n_runs"]:
-            # A resumed study: the record times only its last invocation's runs.
+        covered, of = m.get("wall_runs_covered"), m.get("wall_runs_of")
+        if covered is not None and of is not None and covered < of:
+            # A resumed study: the record lacks the invocations that made the other runs.
             wall += (
-                f", covering only the {covered} runs of the last invocation, not all "
-                f"{m['n_runs']}: the earlier runs were made by interrupted invocations"
+                f", covering {covered} of the {of} data, training and evaluation runs: the "
+                "others were made by invocations without a timing record, e.g. interrupted ones"
+            )
+        elif of is not None:
+            wall += f", covering all {of} data, training and evaluation runs"
+        after = m.get("wall_after_s")
+        if after is not None:
+            wall += (
+                f"; a later invocation re-made only the analysis and below ({after / 60:.1f} min)"
             )
     return (
         f"# Reference results: `{m['profile']}`\n\n"
@@ -205,6 +258,7 @@ def publish(profile_name: str, out: str | os.PathLike | None = None) -> Path:
     _copy_file(Path(profile.source_file), stage / "profile.yaml")
     counts = _copy_runs(plan, stage / "runs")
     timing = _timing(profile.profile, stage / "bundle", stage)
+    make_portable(stage, local_paths(profile))
     report.render_index(stage / "bundle", stage / "index.html")
     check_no_data(stage)
     m = manifest(profile, analysis, stage, counts, timing)

@@ -439,6 +439,37 @@ def _readable_limits(ax, x: np.ndarray) -> None:
         ax.set_xlim(x[0] / 2, x[0] * 2)
 
 
+def panel_cells(summary: pd.DataFrame, panel: str = "group") -> list[tuple[str, str]]:
+    """The (setting, panel) pairs that get a panel: only those with rows.
+
+    A setting run for one task family (e.g. a QA intermediate task on QA targets) would
+    otherwise leave a row of empty axes in a settings-by-families grid.
+    """
+    return sorted(summary.groupby(["setting", panel]).groups)
+
+
+NO_CI_LABEL = "hollow: fewer than 3 seeds, no interval (no inference)"
+
+
+def _draw_cell(ax, cell: pd.DataFrame, colours: dict, offsets: dict, dashed: set) -> None:
+    """One panel: each comparison's gap per rung with its interval, and the zero line.
+
+    A point without an interval (fewer than three seeds: no inference) is drawn hollow,
+    so that it does not read as a precise estimate.
+    """
+    for comp, part in cell.sort_values("nonemb_m").groupby("comparison"):
+        x = part["nonemb_m"].to_numpy(float) * offsets[comp]
+        y = part["mean"].to_numpy(float)
+        err = np.vstack([y - part["ci_lo"], part["ci_hi"] - y])
+        style = "--" if comp in dashed else "-"
+        ax.errorbar(x, y, yerr=np.nan_to_num(err), capsize=3, color=colours[comp], ls=style)
+        bare = part["ci_lo"].isna().to_numpy()
+        ax.plot(x[~bare], y[~bare], "o", color=colours[comp])
+        ax.plot(x[bare], y[bare], "o", color=colours[comp], mfc="white")
+    ax.axhline(0.0, color="0.2", lw=0.9)
+    ax.set_xscale("log")
+
+
 def plot_gap_vs_scale(
     summary: pd.DataFrame,
     path: str | Path,
@@ -451,8 +482,8 @@ def plot_gap_vs_scale(
     Hue is the comparison (mode minus baseline); error bars are the summary's
     simultaneous interval (absent with fewer than three seeds: no inference);
     a solid line marks zero; the English-only vs ``none`` comparison is dashed. Tick
-    labels carry short model names and sizes. Rows of panels are settings when the
-    summary holds several.
+    labels carry short model names and sizes. With several settings, each panel is one
+    (setting, family) pair that has rows, titled with both; each panel scales its own y axis.
 
     Args:
         summary: Output of :func:`summarise_gaps` with ``panel`` among its columns (the
@@ -485,8 +516,8 @@ def plot_gap_vs_scale(
     # English-only vs none answers a different question (does intermediate training
     # help at all), so it is drawn dashed to keep it apart from the multilingual gaps.
     dashed = set(data.loc[data["baseline"] == "none", "comparison"])
-    panels = sorted(data[panel].unique())
     settings = sorted(data["setting"].unique())
+    cells = panel_cells(data, panel)
     comparisons = sorted(data["comparison"].unique())
     colours = dict(zip(comparisons, sns.color_palette("colorblind", len(comparisons)), strict=True))
     short = data["model"].map(lambda m: SHORT_MODEL_NAMES.get(m, str(m).rsplit("/", 1)[-1]))
@@ -496,41 +527,34 @@ def plot_gap_vs_scale(
     offsets = {
         c: 10 ** (0.015 * (i - (len(comparisons) - 1) / 2)) for i, c in enumerate(comparisons)
     }
+    ncols = min(4, len(cells))
+    nrows = math.ceil(len(cells) / ncols)
     with sns.axes_style("whitegrid"):
-        fig = Figure(figsize=(3.6 * len(panels), 3.2 * len(settings)))
-        axes = fig.subplots(len(settings), len(panels), sharex=True, sharey=True, squeeze=False)
-        for r, setting in enumerate(settings):
-            for c, name in enumerate(panels):
-                ax = axes[r, c]
-                cell = data[(data["setting"] == setting) & (data[panel] == name)]
-                for comp, part in cell.sort_values("nonemb_m").groupby("comparison"):
-                    x = part["nonemb_m"].to_numpy(float) * offsets[comp]
-                    y = part["mean"].to_numpy(float)
-                    err = np.vstack([y - part["ci_lo"], part["ci_hi"] - y])
-                    ax.errorbar(
-                        x,
-                        y,
-                        yerr=np.nan_to_num(err),
-                        marker="o",
-                        capsize=3,
-                        color=colours[comp],
-                        ls="--" if comp in dashed else "-",
-                        label=comp,
-                    )
-                ax.axhline(0.0, color="0.2", lw=0.9)
-                ax.set_xscale("log")
-                ax.set_xticks(ticks.index.to_numpy(float), tick_labels, fontsize=7)
-                ax.minorticks_off()
-                _readable_limits(ax, ticks.index.to_numpy(float))
-                ax.set_title(f"{name}" + (f" ({setting})" if len(settings) > 1 else ""))
-                if c == 0:
-                    ax.set_ylabel("gap (points)")
-                if r == len(settings) - 1:
-                    ax.set_xlabel("non-embedding parameters (M, log scale)")
+        fig = Figure(figsize=(3.6 * ncols, 3.2 * nrows))
+        # Not sharey: families differ in scale (a 36-language retrieval interval can span
+        # 100 points), and one shared range would squeeze or clip the others.
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()  # same x ticks set on each
+        for ax, (setting, name) in zip(axes, cells, strict=False):
+            cell = data[(data["setting"] == setting) & (data[panel] == name)]
+            _draw_cell(ax, cell, colours, offsets, dashed)
+            ax.set_xticks(ticks.index.to_numpy(float), tick_labels, fontsize=7)
+            ax.minorticks_off()
+            _readable_limits(ax, ticks.index.to_numpy(float))
+            if len(ticks) > 1:  # every panel spans the whole ladder, even with one rung drawn
+                ax.set_xlim(ticks.index.min() / 1.3, ticks.index.max() * 1.3)
+            ax.set_title(f"{name}" + (f" ({setting})" if len(settings) > 1 else ""))
+            ax.set_ylabel("gap (points)")
+            ax.set_xlabel("non-embedding parameters (M, log scale)", fontsize=8)
+        for ax in axes[len(cells) :]:
+            ax.set_visible(False)
         handles = [
             Line2D([], [], color=colours[k], marker="o", ls="--" if k in dashed else "-", label=k)
             for k in comparisons
         ]
+        if data["ci_lo"].isna().any():
+            handles.append(
+                Line2D([], [], color="0.3", marker="o", mfc="white", ls="", label=NO_CI_LABEL)
+            )
         fig.legend(
             handles=handles,
             loc="lower center",

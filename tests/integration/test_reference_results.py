@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io as stdio
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -167,6 +168,40 @@ def test_check_no_data_refuses_dataset_text(tmp_path):
     (tmp_path / "bundle" / "en.jsonl").write_text("{}")
     with pytest.raises(ValueError, match="en.jsonl"):
         reference_results.check_no_data(tmp_path)
+
+
+def test_published_records_hold_no_local_absolute_paths(tmp_path):
+    from xstilts import grid, paths
+    from xstilts.params import load_profile
+
+    profile = load_profile("cpu-real")
+    data_root = str(grid.data_root(profile.data.root))
+    run = tmp_path / "runs" / "target" / "r-0"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(
+        f'{{"encoder_source": "{paths.ROOT}/runs/intermediate/i-0/encoder"}}'
+    )
+    (run / "params.yaml").write_text(f"data:\n  root: {data_root}\n")
+    (tmp_path / "notes.txt").write_text(str(paths.ROOT))  # not a record: left alone
+    replaced = reference_results.make_portable(tmp_path, reference_results.local_paths(profile))
+    assert replaced == 2
+    assert (
+        run / "metrics.json"
+    ).read_text() == '{"encoder_source": "runs/intermediate/i-0/encoder"}'
+    assert (run / "params.yaml").read_text() == f"data:\n  root: {profile.data.root}\n"
+    assert (tmp_path / "notes.txt").read_text() == str(paths.ROOT)
+
+
+def test_committed_reference_results_hold_no_local_paths():
+    if not COMMITTED.is_dir():
+        pytest.skip(f"no reference results committed yet ({COMMITTED})")
+    local = re.compile(r"/[\w.-]+(?:/[\w.-]+)*/(?:runs|params|shared)/")
+    leaks = [
+        f.relative_to(COMMITTED).as_posix()
+        for f in COMMITTED.rglob("*")
+        if f.suffix in reference_results.PORTABLE_SUFFIXES and local.search(f.read_text())
+    ]
+    assert not leaks, leaks[:5]
 
 
 def test_publish_refuses_an_unfinished_analysis(tmp_path, monkeypatch):

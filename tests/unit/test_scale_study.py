@@ -283,3 +283,18 @@ def test_synthetic_scores_contract():
         ss.synthetic_scores({"my-model": 1.0})
     with pytest.raises(ValueError, match="only 7 languages"):
         ss.synthetic_scores({"xlm-roberta-base": 1.0}, n_langs=8, tasks=("pawsx",))
+
+
+def test_plot_draws_only_setting_family_pairs_that_have_rows(tmp_path):
+    """A QA-only setting beside an NLI setting makes no empty classification/QA axes."""
+    row = {"model": "e5-L3", "nonemb_m": 5.32, "baseline": "english", "mode": "translated"}
+    summary = pd.DataFrame(
+        [
+            {**row, "setting": "mnli", "group": "classification", "mean": -8.0, "ci_lo": -40.0},
+            {**row, "setting": "squad_v1", "group": "qa", "mean": 7.0, "ci_lo": np.nan},
+        ]
+    ).assign(ci_hi=lambda d: d["mean"] + 30.0)
+    assert ss.panel_cells(summary) == [("mnli", "classification"), ("squad_v1", "qa")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the hollow no-interval marker draws without warnings
+        assert ss.plot_gap_vs_scale(summary, tmp_path / "gap.png")[0].is_file()
