@@ -214,7 +214,8 @@ class IntermediateSpec:
     restrict: dict = _help(
         "train a setting only for some cells, setting -> {models: [labels], modes: [...], "
         "seeds: [...]}, e.g. {cosmosqa: {models: [e5-L12], modes: [english], seeds: [0]}} to "
-        "fit a time budget; the targets of a cell that is not trained are not planned either",
+        "fit a time budget (`largest` names the last entry of `models:`, so the rule survives "
+        "a `models:` override); the targets of a cell that is not trained are not planned either",
         factory=dict,
     )
     train: TrainSpec = _help("optimisation settings", factory=TrainSpec)
@@ -248,8 +249,8 @@ class TargetSpec:
     )
     restrict: dict = _help(
         "run a task only for some cells, task -> {models: [labels], settings: [...], "
-        "modes: [...], seeds: [...]}, e.g. {udpos: {models: [e5-L12], seeds: [0]}} to fit a "
-        "time budget; the baseline (setting none) is kept for every model and seed kept. "
+        "modes: [...], seeds: [...]}, e.g. {udpos: {models: [largest], seeds: [0]}} to fit a "
+        "time budget (`largest`: the last entry of `models:`); the baseline (setting none) is kept for every model and seed kept. "
         "Fewer than 3 seeds: the analysis claims no direction for that cell",
         factory=dict,
     )
@@ -565,7 +566,26 @@ def _check_sequence_lengths(p: Profile, src: str) -> None:
                 )
 
 
+LARGEST_MODEL = "largest"  # in a restrict rule's models: the last entry of `models:`
+
+
+def _resolve_largest(p: Profile) -> None:
+    """Replace ``largest`` in restrict rules' ``models`` by the label of the last model.
+
+    Why: a budget rule such as "QA targets on the top rung only" then holds unchanged when
+    a user sets ``models:`` to mBERT / XLM-R names; a literal label would fail validation.
+    """
+    if not p.models:
+        return
+    top = p.models[-1].label or p.models[-1].name
+    for rules in (p.target.restrict, p.intermediate.restrict):
+        for rule in rules.values():
+            if isinstance(rule, dict) and isinstance(rule.get("models"), list):
+                rule["models"] = [top if m == LARGEST_MODEL else m for m in rule["models"]]
+
+
 def _check_restrict(p: Profile, src: str) -> None:
+    _resolve_largest(p)
     labels = [m.label or m.name for m in p.models]
     inter = [*p.intermediate.tasks] + (["multitask"] if p.intermediate.multitask else [])
     modes, seeds = list(p.intermediate.modes), list(p.seeds)

@@ -202,3 +202,16 @@ def test_cpu_real_plans():
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "runs: data 1" in out.stdout
+
+
+def test_cpu_real_plans_unchanged_with_hub_model_names():
+    """`largest` in the budget rules follows `models:`, so mBERT / XLM-R names plan as is."""
+    hub = [
+        {"name": "bert-base-multilingual-cased", "label": "mBERT"},
+        {"name": "xlm-roberta-base", "label": "XLM-R base"},
+    ]
+    plan = pipeline.plan(load_profile("cpu-real", overrides={"models": hub}))
+    qa = {r.cell["model"] for r in plan if r.cell.get("setting") == "squad_v1"}
+    assert qa == {"XLM-R base"}  # the last entry of models:, as e5-L12 is in the ladder
+    nli = {r.cell["model"] for r in plan if r.cell.get("setting") == "mnli"}
+    assert nli == {"mBERT", "XLM-R base"}
