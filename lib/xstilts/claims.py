@@ -849,9 +849,14 @@ def _too_few_seeds(ctx: _Context) -> str | None:
     n = ctx.run_context.get("n_seeds")
     if n is None or n >= MIN_SEEDS:
         return None
+    seeds = f"{n} seed{'s' if n != 1 else ''}"
+    most = ctx.run_context.get("n_seeds_max")
+    if most is not None and most > n:  # a budget-restricted profile: say both ends
+        model = ctx.run_context.get("base_model")
+        seeds = f"cells of {model} have {n} to {most} seeds, and the fewest decides"
     return (
-        f"{n} seed{'s' if n != 1 else ''}: no inference; the gains are shown for description "
-        f"only (a direction needs at least {MIN_SEEDS} seeds)"
+        f"{seeds}: no inference; the gains are shown for description "
+        f"only (a direction needs at least {MIN_SEEDS} seeds in every cell)"
     )
 
 

@@ -205,6 +205,15 @@ def _sizes(profile) -> str:
     )
 
 
+# Why the e5 ladder's retrieval gaps cannot test v1's large BUCC / Tatoeba gains.
+E5_RETRIEVAL_CAVEAT = (
+    "Retrieval: multilingual-e5-small was trained as a sentence embedder (contrastive "
+    "training on text pairs, then supervised fine-tuning), so its rungs retrieve well before "
+    "any intermediate training, unlike the MLM-only XLM-R of v1; intermediate training moves it "
+    "away from that objective, so its BUCC / Tatoeba gaps do not test v1's retrieval gains."
+)
+
+
 def caveats(reference: Bundle) -> list[str]:
     """What the real-text numbers are not, one sentence each, from the reference's files."""
     models = ", ".join(f"{m} ({reference.nonemb.get(m)} M non-emb.)" for m in reference.models)
@@ -213,6 +222,8 @@ def caveats(reference: Bundle) -> list[str]:
         "XLM-R; the v1 column is XLM-R Large.",
         *(reference.provenance.get("disclosures") or []),
     ]
+    if any("e5" in str(m) for m in reference.models):
+        out.append(E5_RETRIEVAL_CAVEAT)
     profile = _profile(reference)
     if profile is not None:
         out.append(_sizes(profile))

@@ -231,3 +231,10 @@ def test_section_puts_the_reported_run_beside_the_reference(simulated, tmp_path,
     pub = [r["published"] for r in rows if r["published"]]
     assert pub and all(r["mode"] == "english+mlm" for r in rows if r["published"])
     assert {p["label"] for p in pub} >= {"ANLI+"}  # our mnli slot against v1's ANLI+
+
+
+def test_committed_section_says_e5_retrieval_cannot_test_v1s_retrieval_gains():
+    if not (COMMITTED / "bundle" / "task_scores.csv").is_file():
+        pytest.skip(f"no reference results committed yet ({COMMITTED})")
+    bundle = report.load_bundle(COMMITTED / "bundle")
+    assert real_text.E5_RETRIEVAL_CAVEAT in real_text.section(bundle)["caveats"]

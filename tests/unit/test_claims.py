@@ -460,3 +460,11 @@ def test_run_with_fewer_than_three_seeds_decides_no_direction():
     assert "0/6" in one[3]["run"]["compared"]  # still shown, for description
     three = _by_id(C.verify_claims(down, {**MINI_CONTEXT, "n_seeds": 3}))
     assert three[3]["run"]["status"] == C.CONTRADICTED
+
+
+def test_mixed_seed_counts_say_both_ends_and_decide_nothing():
+    down = make_run(lambda s, m, t: -50.0 if t in ("bucc2018", "tatoeba") else 1.0)
+    context = {**MINI_CONTEXT, "n_seeds": 1, "n_seeds_max": 3, "base_model": "e5-L12"}
+    mixed = _by_id(C.verify_claims(down, context))
+    assert mixed[3]["run"]["status"] == C.NOT_CHECKABLE
+    assert mixed[3]["run"]["reason"].startswith("cells of e5-L12 have 1 to 3 seeds")

@@ -290,6 +290,11 @@ def run_context(p: AnalysisRunParams, scores: pd.DataFrame) -> dict:
     phases = (
         ["pretrained"] + (["intermediate"] if inter else []) + (["target"] if p.target_dirs else [])
     )
+    seeds = (
+        scores[scores["model"] == main].groupby(["setting", "mode", "task"])["seed"].nunique()
+        if len(scores)
+        else pd.Series(dtype=int)
+    )
     return {
         "base_model": names.get(main, main),
         "profile": p.profile,
@@ -299,14 +304,8 @@ def run_context(p: AnalysisRunParams, scores: pd.DataFrame) -> dict:
         "intermediate_tasks": tasks,
         "models": sorted(scores["model"].unique()) if len(scores) else [],
         # seeds of the main model's cells (the fewest): below 3 no direction is decided
-        "n_seeds": int(
-            scores[scores["model"] == main]
-            .groupby(["setting", "mode", "task"])["seed"]
-            .nunique()
-            .min()
-        )
-        if len(scores)
-        else None,
+        "n_seeds": int(seeds.min()) if len(seeds) else None,
+        "n_seeds_max": int(seeds.max()) if len(seeds) else None,  # said beside the fewest
     }
 
 
