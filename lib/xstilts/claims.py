@@ -1,9 +1,9 @@
 """Published numbers of Phang et al. (2020), the seed's nine claims, and their checks.
 
 Two data files hold every fact (``resources/published.yaml``, ``resources/claims.yaml``);
-this module loads and validates them, turns the paper's tables into the same long format
-as this package's results, and checks each claim against (a) the published numbers and
-(b) one run's results. Statuses are decided here, by code, from a predicate spec per claim:
+:mod:`xstilts.published` loads the first and turns the paper's tables into the same long
+format as this package's results; this module loads and validates the claims and checks
+each one against (a) the published numbers and (b) one run's results. Statuses are decided here, by code, from a predicate spec per claim:
 
 - ``number``: a claimed gain compared with a published or run value within a tolerance.
 - ``sign_pattern``: the sign of per-(setting, mode, task) gains over the baseline.
@@ -21,8 +21,6 @@ Each predicate type maps to a ``Checker`` in ``CHECKERS`` (describe / published 
 
 from __future__ import annotations
 
-import copy
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,12 +28,31 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
-import yaml
 
 from xstilts import paths
-from xstilts.xtreme import INTERMEDIATE_TASKS, TARGET_TASKS, TASK_GROUPS
+from xstilts.published import (  # noqa: F401  (re-exported: the claims API)
+    BASELINE,
+    PUBLISHED_PATH,
+    QA_TASKS,
+    RUN_COLUMNS,
+    TABLE_COLUMNS,
+    TABLE_SECTIONS,
+    TASK_ORDER,
+    ClaimsError,
+    cite_source,
+    is_number,
+    load_published,
+    numeric_leaves,
+    published_avg,
+    published_task_table,
+    read_yaml,
+    recompute_avg,
+    resolve,
+    table_spec,
+    validate_published,
+)
+from xstilts.xtreme import INTERMEDIATE_TASKS
 
-PUBLISHED_PATH = paths.RESOURCES / "published.yaml"
 CLAIMS_PATH = paths.RESOURCES / "claims.yaml"
 
 SUPPORTED = "supported"
@@ -53,59 +70,13 @@ NOT_CHECKABLE = "not checkable"
 STATUSES = (SUPPORTED, CONTRADICTED, RESTATED, DEVIATES, PARTIAL, NOT_CHECKABLE)
 KINDS = ("number", "ranking", "sign_pattern", "setup")
 
-TASK_ORDER: tuple[str, ...] = tuple(TARGET_TASKS)
 MIN_SEEDS = 3  # a run with fewer seeds decides no direction (sign and ranking claims)
-QA_TASKS = frozenset(TASK_GROUPS["qa"])
-BASELINE = "none"
-# Columns of published_task_table(); a run table needs at least the first four.
-TABLE_COLUMNS = ("setting", "mode", "task", "score", "f1", "exact_match", "label")
-RUN_COLUMNS = TABLE_COLUMNS[:4]
-TABLE_SECTIONS = ("v1", "v2", "external")  # top-level keys that may hold `tables`
 
 # Display names for the `requires` facts of number predicates.
 _MODEL_NAMES = {"xlm-roberta-large": "XLM-R Large"}
 
 
-class ClaimsError(ValueError):
-    """Raised when published.yaml or claims.yaml breaks its schema."""
-
-
 # --------------------------------------------------------------------------- loading
-
-
-# libyaml when present: the pure-Python parser takes ~0.5 s per file here
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@functools.lru_cache(maxsize=8)
-def _parse_yaml(path: str, mtime_ns: int) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_LOADER)  # a safe loader (C or Python)
-
-
-def _read_yaml(path: Path) -> dict:
-    """Parse a YAML file once per modification; callers get their own copy to mutate."""
-    return copy.deepcopy(_parse_yaml(str(path), path.stat().st_mtime_ns))
-
-
-def load_published(path: str | Path | None = None) -> dict:
-    """Load and validate ``published.yaml``.
-
-    Args:
-        path: Alternative file; defaults to the packaged ``resources/published.yaml``.
-
-    Returns:
-        The parsed mapping (top-level keys ``sources``, ``v1``, ``v2``, ``external``,
-        ``unverified``).
-
-    Raises:
-        ClaimsError: Listing every schema problem found.
-    """
-    data = _read_yaml(Path(path) if path else PUBLISHED_PATH)
-    problems = validate_published(data)
-    if problems:
-        raise ClaimsError("published.yaml: " + "; ".join(problems))
-    return data
 
 
 def load_claims(path: str | Path | None = None, published: dict | None = None) -> dict:
@@ -121,78 +92,11 @@ def load_claims(path: str | Path | None = None, published: dict | None = None) -
     Raises:
         ClaimsError: Listing every schema problem found.
     """
-    data = _read_yaml(Path(path) if path else CLAIMS_PATH)
+    data = read_yaml(Path(path) if path else CLAIMS_PATH)
     problems = validate_claims(data, published if published is not None else load_published())
     if problems:
         raise ClaimsError("claims.yaml: " + "; ".join(problems))
     return data
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
-def _numeric_leaves(node: Any, path: tuple = (), owner: dict | None = None):
-    """Yield ``(path, owner)`` for every number; owner = nearest block with a ``source``."""
-    if isinstance(node, dict):
-        if "source" in node:
-            owner = node
-        for key, value in node.items():
-            if key != "source":
-                yield from _numeric_leaves(value, (*path, key), owner)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _numeric_leaves(value, (*path, i), owner)
-    elif _is_number(node):
-        yield path, owner
-
-
-def _table_blocks(pub: dict):
-    """Yield ``(version, block, spec)`` for every task table in the published data."""
-    for section in TABLE_SECTIONS:
-        for block, spec in (pub.get(section, {}).get("tables") or {}).items():
-            yield section, block, spec
-
-
-def validate_published(data: dict) -> list[str]:
-    """Return the schema problems of a published-numbers mapping (empty = valid).
-
-    Checks that every number has a block with a known ``source`` and a boolean
-    ``verified``; that ``unverified`` entries are marked ``verified: false`` with a
-    reason; and that every task table has rows as long as its columns.
-    """
-    problems = []
-    for key in ("sources", "v1", "v2", "unverified"):
-        if key not in data:
-            problems.append(f"missing top-level key {key!r}")
-    sources = data.get("sources", {})
-    for section, node in data.items():
-        if section in ("sources", "schema_version"):
-            continue
-        for path, owner in _numeric_leaves(node, (section,)):
-            where = ".".join(map(str, path))
-            if owner is None:
-                problems.append(f"{where}: number without a source")
-                continue
-            src = owner["source"]
-            if not isinstance(src, dict) or src.get("doc") not in sources or not src.get("where"):
-                problems.append(f"{where}: source must name a known doc and a where")
-            if not isinstance(owner.get("verified"), bool):
-                problems.append(f"{where}: block lacks a boolean 'verified'")
-    for name, entry in (data.get("unverified") or {}).items():
-        if entry.get("verified") is not False or not entry.get("reason"):
-            problems.append(f"unverified.{name}: needs verified: false and a reason")
-    known = set(TASK_ORDER) | {"avg"}
-    for version, block, spec in _table_blocks(data):
-        cols = spec.get("columns", [])
-        if set(cols) - known:
-            problems.append(f"{version}.tables.{block}: unknown columns {set(cols) - known}")
-        for setting, _mode, _label, row in _raw_rows(spec):
-            if len(row) != len(cols):
-                problems.append(
-                    f"{version}.tables.{block}.{setting}: {len(row)} cells, {len(cols)} columns"
-                )
-    return problems
 
 
 def validate_claims(data: dict, published: dict) -> list[str]:
@@ -223,7 +127,7 @@ def validate_claims(data: dict, published: dict) -> list[str]:
         if not isinstance(claim.get("seed_verified"), bool):
             problems.append(f"claim {cid}: seed_verified must be a boolean")
         conf = claim.get("seed_confidence")
-        if not (_is_number(conf) and 0 <= conf <= 1):
+        if not (is_number(conf) and 0 <= conf <= 1):
             problems.append(f"claim {cid}: seed_confidence must be in [0, 1]")
         problems += [f"claim {cid}: {p}" for p in CHECKERS[ptype].validate(pred, published)]
     for ref in data.get("references", []):
@@ -234,177 +138,6 @@ def validate_claims(data: dict, published: dict) -> list[str]:
             if key not in ref:
                 problems.append(f"reference {ref.get('arxiv')}: missing {key}")
     return problems
-
-
-def _resolve(pub: dict, ref: str) -> tuple[Any, str]:
-    """Return the value at a dotted path of the published data and a short citation."""
-    node, owner = pub, None
-    for part in ref.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(f"published.yaml has no {ref!r}")
-        if "source" in node:
-            owner = node
-        node = node[part]
-    return node, _cite(pub, owner["source"] if owner else {})
-
-
-def _cite(pub: dict, source: dict) -> str:
-    """Short citation of a block source, e.g. ``v1 Table 2 (top block, development sets)``."""
-    if not source:
-        return "?"
-    short = pub["sources"].get(source.get("doc"), {}).get("short", source.get("doc"))
-    return source.get("cite") or f"{short} {source.get('where', '')}".strip()
-
-
-# ------------------------------------------------------------------ published tables
-
-
-def _table_spec(pub: dict, version: str, block: str) -> dict:
-    try:
-        return pub[version]["tables"][block]
-    except KeyError:
-        have = [f"{v}/{b}" for v, b, _ in _table_blocks(pub)]
-        raise KeyError(f"no published table {version}/{block}; have: {', '.join(have)}") from None
-
-
-def _raw_rows(spec: dict):
-    """Yield ``(setting, mode, label, row)`` as printed (deltas stay deltas)."""
-    labels = spec.get("labels", {})
-    if spec.get("values") == "delta":
-        base = spec["baseline"]
-        yield base["setting"], base["mode"], labels.get(base["setting"]), base["row"]
-        for mode, rows in spec["deltas"].items():
-            for setting, row in rows.items():
-                yield setting, mode, labels.get(setting), row
-    else:
-        for r in spec.get("rows", []):
-            yield r["setting"], r["mode"], r.get("label") or labels.get(r["setting"]), r["row"]
-
-
-def _add(base: Any, delta: Any) -> Any:
-    """Cell-wise ``base + delta`` (QA cells are lists); ``None`` stays missing."""
-    if isinstance(base, list):
-        return [_add(b, d) for b, d in zip(base, delta)]
-    if base is None or delta is None:
-        return None
-    # round: 75.7 + 5.6 must print as 81.3, not 81.29999999999998
-    return round(base + delta, 4)
-
-
-def _absolute_rows(spec: dict):
-    """Yield ``(setting, mode, label, row)`` with absolute values."""
-    rows = list(_raw_rows(spec))
-    if spec.get("values") != "delta":
-        yield from rows
-        return
-    base_row = rows[0][3]
-    yield rows[0]
-    for setting, mode, label, row in rows[1:]:
-        yield setting, mode, label, [_add(b, d) for b, d in zip(base_row, row)]
-
-
-def _nan(x: Any) -> float:
-    return math.nan if x is None else float(x)
-
-
-def _cell_scores(task: str, cell: Any, qa_cell: list[str]) -> tuple[float, float, float]:
-    """Return ``(score, f1, exact_match)`` of one cell.
-
-    QA tasks score (F1 + EM) / 2 as XTREME's ``evaluate.py`` does; a table that prints
-    F1 only (the mT5 README) has no XTREME score for QA, so the score is NaN there.
-    """
-    if task not in QA_TASKS:
-        return _nan(cell), math.nan, math.nan
-    values = dict(zip(qa_cell, cell if isinstance(cell, list) else [cell]))
-    f1, em = _nan(values.get("f1")), _nan(values.get("exact_match"))
-    return (f1 + em) / 2, f1, em
-
-
-def published_task_table(
-    version: str = "v1", block: str = "dev", published: dict | None = None
-) -> pd.DataFrame:
-    """Return a published table in long format with absolute scores.
-
-    Args:
-        version: Top-level key of published.yaml (``v1``, ``v2`` or ``external``).
-        block: Table name under it: ``v1``: ``dev`` (Table 2 top), ``xtreme`` (Table 2
-            bottom); ``v2``: ``xtreme_f1`` (X-STILTs row of the mT5 README);
-            ``external``: ``mt5_readme``.
-        published: Already loaded published data.
-
-    Returns:
-        One row per (setting, mode, task) with columns ``setting`` (``none`` = XLM-R
-        baseline, else xstilts intermediate names), ``mode`` (``english`` = No MLM,
-        ``english+mlm`` = With MLM; ``reference``/``best`` in the XTREME blocks),
-        ``task``, ``score`` (XTREME task score; QA = (F1 + EM) / 2), ``f1``,
-        ``exact_match`` (QA only) and ``label`` (the paper's row name). Delta rows are
-        converted to absolute values (baseline + delta). The Avg column is in
-        ``published_avg``.
-    """
-    pub = published if published is not None else load_published()
-    spec = _table_spec(pub, version, block)
-    qa_cell = spec.get("qa_cell", ["f1", "exact_match"])
-    records = []
-    for setting, mode, label, row in _absolute_rows(spec):
-        for task, cell in zip(spec["columns"], row):
-            if task == "avg":
-                continue
-            score, f1, em = _cell_scores(task, cell, qa_cell)
-            records.append((setting, mode, task, score, f1, em, label))
-    return pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS))
-
-
-def published_avg(
-    version: str = "v1", block: str = "dev", published: dict | None = None
-) -> pd.DataFrame:
-    """Return the printed Avg column of a published table.
-
-    Returns:
-        Columns ``setting``, ``mode``, ``label``, ``avg`` (absolute) and ``avg_delta``
-        (the printed difference from the baseline for delta tables, else NaN). Empty
-        when the table has no Avg column.
-    """
-    pub = published if published is not None else load_published()
-    spec = _table_spec(pub, version, block)
-    cols = ["setting", "mode", "label", "avg", "avg_delta"]
-    if "avg" not in spec["columns"]:
-        return pd.DataFrame(columns=cols)
-    i = spec["columns"].index("avg")
-    printed = {(s, m): row[i] for s, m, _, row in _raw_rows(spec)}
-    is_delta = spec.get("values") == "delta"
-    records = []
-    for s, m, label, row in _absolute_rows(spec):
-        # a delta table prints differences; its baseline row prints the absolute Avg
-        delta = (0.0 if s == BASELINE else _nan(printed[(s, m)])) if is_delta else math.nan
-        records.append((s, m, label, _nan(row[i]), delta))
-    return pd.DataFrame.from_records(records, columns=cols)
-
-
-def recompute_avg(table: pd.DataFrame, tasks: tuple[str, ...] = TASK_ORDER) -> pd.DataFrame:
-    """Recompute the XTREME average (mean task score) per (setting, mode).
-
-    Args:
-        table: Long table with ``setting``, ``mode``, ``task``, ``score``.
-        tasks: Tasks that enter the mean; a row missing any of them gets NaN.
-
-    Returns:
-        Columns ``setting``, ``mode``, ``avg``, ``n_tasks`` (tasks with a score).
-    """
-    records = []
-    for (setting, mode), group in table.groupby(["setting", "mode"], sort=False):
-        scores = group.set_index("task")["score"].reindex(list(tasks))
-        n = int(scores.notna().sum())
-        records.append((setting, mode, float(scores.mean()) if n == len(tasks) else math.nan, n))
-    return pd.DataFrame.from_records(records, columns=["setting", "mode", "avg", "n_tasks"])
-
-
-def task_gains(table: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
-    """Return ``table`` with a ``gain`` column: score minus the baseline's score per task.
-
-    The baseline row is the ``baseline`` setting in mode ``english`` if present, else in
-    any mode (the baseline has no phase (ii), so one row serves every mode).
-    """
-    return _Scores("table", table, recompute_avg(table), baseline).with_gains()
 
 
 # ------------------------------------------------------------------ score lookups
@@ -546,6 +279,15 @@ QUANTITIES: dict[str, tuple[Callable[[_Scores, str, str | None], float | None], 
 }  # fmt: skip
 
 
+def task_gains(table: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
+    """Return ``table`` with a ``gain`` column: score minus the baseline's score per task.
+
+    The baseline row is the ``baseline`` setting in mode ``english`` if present, else in
+    any mode (the baseline has no phase (ii), so one row serves every mode).
+    """
+    return _Scores("table", table, recompute_avg(table), baseline).with_gains()
+
+
 # ------------------------------------------------------------------ check context
 
 
@@ -564,7 +306,7 @@ class _Context:
             version, block = ref.split("/")
             table = published_task_table(version, block, self.published)
             avg = published_avg(version, block, self.published)
-            name = _cite(self.published, _table_spec(self.published, version, block)["source"])
+            name = cite_source(self.published, table_spec(self.published, version, block)["source"])
             self._cache[(ref, baseline)] = _Scores(name, table, avg, baseline)
         return self._cache[(ref, baseline)]
 
@@ -605,7 +347,7 @@ class Checker(NamedTuple):
 def _validate_table_ref(ref: str, pub: dict) -> list[str]:
     try:
         version, block = ref.split("/")
-        _table_spec(pub, version, block)
+        table_spec(pub, version, block)
     except (KeyError, ValueError):
         return [f"unknown table {ref!r}"]
     return []
@@ -615,7 +357,7 @@ def _validate_path(ref: str | None, pub: dict) -> list[str]:
     if ref is None:
         return []
     try:
-        _resolve(pub, ref)
+        resolve(pub, ref)
     except KeyError as err:
         return [str(err)]
     return []
@@ -673,7 +415,7 @@ def _check_number_published(spec: dict, ctx: _Context) -> dict:
             f"{_claimed_text(spec)} | no retrieved published table or text holds these numbers{analogue}",
             f"{entry['version']} number(s) in no table we have: {entry['reason']}",
         )
-    value, cite = _resolve(ctx.published, spec["published_ref"])
+    value, cite = resolve(ctx.published, spec["published_ref"])
     values = value if isinstance(value, list) else [value]
     shown = ", ".join(_signed(v) for v in values)
     compared = f"{_claimed_text(spec)} | {cite}: {shown} (tolerance {tol}){analogue}"
@@ -753,7 +495,7 @@ def _validate_number(spec: dict, pub: dict) -> list[str]:
         p.append(f"unknown quantity {spec.get('quantity')!r}")
     if len(spec.get("settings", [])) != len(spec.get("claimed", [])):
         p.append("settings and claimed differ in length")
-    if not _is_number(spec.get("tolerance")):
+    if not is_number(spec.get("tolerance")):
         p.append("tolerance must be a number")
     if not spec.get("published_ref") and spec.get("unverified") not in (
         pub.get("unverified") or {}
@@ -1068,10 +810,10 @@ def _describe_setup(spec: dict) -> str:
 
 
 def _check_setup_published(spec: dict, ctx: _Context) -> dict:
-    value, cite = _resolve(ctx.published, spec["published_ref"])
+    value, cite = resolve(ctx.published, spec["published_ref"])
     compared = f"claimed {_show(spec['expected'])} | {cite}: {_show(value)}"
     if spec.get("analogue_ref"):
-        other, other_cite = _resolve(ctx.published, spec["analogue_ref"])
+        other, other_cite = resolve(ctx.published, spec["analogue_ref"])
         compared += f" | {other_cite} (other version): {_show(other)}"
     if value == spec["expected"] and spec.get("restated_from"):
         return _result(RESTATED, compared, _restated_reason(spec, cite))

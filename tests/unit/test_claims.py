@@ -90,7 +90,7 @@ def test_every_published_number_has_a_source(pub):
     leaves = [
         (path, owner)
         for section in ("v1", "v2", "external", "unverified")
-        for path, owner in C._numeric_leaves(pub[section], (section,))
+        for path, owner in C.numeric_leaves(pub[section], (section,))
     ]
     assert len(leaves) > 400
     for path, owner in leaves:
@@ -119,7 +119,7 @@ def test_unverified_numbers_are_not_published_facts(pub):
     published_numbers = {
         float(v)
         for section in ("v2",)
-        for path, _ in C._numeric_leaves(pub[section], (section,))
+        for path, _ in C.numeric_leaves(pub[section], (section,))
         for v in [_get(pub, path)]
     }
     assert not {8.2, 7.5, 7.0, 8.7, 73.5} & published_numbers
