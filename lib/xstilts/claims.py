@@ -312,7 +312,9 @@ class _Context:
 
     def scale_text(self) -> str:
         rc = self.run_context
-        return f"{rc.get('base_model', 'unknown model')} ({rc.get('scale') or rc.get('profile') or 'unknown'} scale)"
+        # the profile, not a size word: "full scale" read wrong for cpu-real's e5 ladder
+        profile = rc.get("profile") or rc.get("scale") or "unknown"
+        return f"{rc.get('base_model', 'unknown model')}, profile {profile}"
 
 
 def _result(status: str, compared: str, reason: str) -> dict:
@@ -861,7 +863,7 @@ def verify_claims(
         run_table: This run's main-model results, mean over languages and seeds, with
             the columns of ``published_task_table`` (at least setting, mode, task,
             score); ``None`` when there are no results yet.
-        run_context: Setup facts of the run, e.g. ``base_model``, ``scale``, ``profile``,
+        run_context: Setup facts of the run, e.g. ``base_model``, ``profile``,
             ``phases``, ``n_intermediate_tasks``, ``intermediate_tasks``. Setup claims
             are checked from these alone, so they can be decided without a run table.
         claims: Loaded registry (default: packaged claims.yaml).

@@ -91,12 +91,23 @@ def main_rows(bundle: Bundle) -> list[dict]:
 
     Returns:
         Dicts with ``model``, ``params_m``, ``setting``, ``mode``, ``cells`` (task ->
-        ``{"score", "gain"}``), ``avg`` and ``avg_gain``.
+        ``{"score", "gain", "few_seeds"}``; ``few_seeds`` is the cell's seed count when
+        below the study's most, else None), ``avg`` and ``avg_gain``.
     """
     gains = add_gains(bundle.task_scores)
     avgs = add_avg_gains(bundle.xtreme).set_index(["model", "setting", "mode"])
+    most = int(gains["n_seeds"].max()) if len(gains) else 0
+    # A cell with fewer seeds than the study (a budget's target.restrict) is marked, so a
+    # one-seed mean is not read as a replicated one.
     cells = {
-        key: {r.task: {"score": r.score, "gain": r.gain} for r in group.itertuples()}
+        key: {
+            r.task: {
+                "score": r.score,
+                "gain": r.gain,
+                "few_seeds": int(r.n_seeds) if int(r.n_seeds) < most else None,
+            }
+            for r in group.itertuples()
+        }
         for key, group in gains.groupby(["model", "setting", "mode"])
     }
     rows = []
@@ -135,7 +146,7 @@ def avg_note(row: Any) -> str:
     if _text(row["lacks"]):
         parts.append(f"lacks {row['lacks']}")
     if _text(row["left_out"]):
-        parts.append(f"{row['left_out']} not averaged (not run for every model)")
+        parts.append(f"{row['left_out']} not averaged (other rows of the table lack them)")
     return "; ".join(parts)
 
 
@@ -550,6 +561,7 @@ def _what_ran(bundle: Bundle) -> dict:
         modes=mode_order(ts["mode"].unique()),
         tasks=bundle.tasks,
         seeds=int(ts["n_seeds"].max()) if "n_seeds" in ts else None,
+        fewest_seeds=int(ts["n_seeds"].min()) if "n_seeds" in ts else None,
         langs=int(bundle.scores["lang"].nunique()) if bundle.scores is not None else None,
     )
 
@@ -560,6 +572,7 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
     run_ids = None if bundle.costs is None else set(bundle.costs["run_id"].astype(str))
     timing = pipeline_timing(out_dir, bundle.profile, run_ids)
     phases, total = cost_summary(bundle.costs, last_execution_ids(timing))
+    rows = main_rows(bundle)
     published = None
     if bundle.published is not None and not bundle.published.empty:
         pub = published_with_gains(bundle.published)
@@ -584,7 +597,8 @@ def _context(bundle: Bundle, out_dir: Path) -> dict:
         counts={side: claim_counts(bundle.claims, side) for side in ("published", "run")},
         references=bundle.references,
         tasks=bundle.tasks,
-        rows=main_rows(bundle),
+        rows=rows,
+        few_seeds_shown=any(c["few_seeds"] for r in rows for c in r["cells"].values()),
         published=published,
         heatmaps=_heatmaps(bundle, out_dir),
         lang_tables=language_tables(bundle),

@@ -192,7 +192,7 @@ def test_average_uses_shared_tasks_and_says_what_is_missing(site):
     xt = pd.read_csv(bundle / "xtreme.csv")
     assert set(xt["avg_tasks"]) == {"xnli, bucc2018, tatoeba"}  # udpos only on e5-L12
     assert "lacks udpos" in html
-    assert "udpos not averaged (not run for every model)" in html
+    assert "udpos not averaged (other rows of the table lack them)" in html
 
 
 def test_best_setting_is_chosen_on_dev_not_test(site):
@@ -218,3 +218,20 @@ def test_claim_statuses_follow_the_setup(site):
     assert claims[6]["published"]["status"] == "partially checkable"
     assert "The seed&#39;s own mark" in html or "The seed's own mark" in html
     assert "Seed ✓ (confidence)" not in html
+
+
+def test_equal_seed_counts_mark_no_cell(site):
+    _, _, html, _ = site
+    assert 'class="few-seeds"' not in html and "budget-restricted cells" not in html
+
+
+def test_cells_with_fewer_seeds_are_marked(tmp_path):
+    """The committed cpu-real bundle (a real analysis) restricts some targets to seed 0."""
+    bundle_dir = Path(__file__).parents[2] / "results" / "cpu-real" / "bundle"
+    if not (bundle_dir / "task_scores.csv").is_file():
+        pytest.skip("no committed cpu-real reference results")
+    tasks = pd.read_csv(bundle_dir / "task_scores.csv")
+    html = report.render_index(bundle_dir, tmp_path / "index.html").read_text()
+    few = int((tasks["n_seeds"] < tasks["n_seeds"].max()).sum())
+    assert few > 0 and html.count('class="few-seeds"') == few
+    assert "(1 in budget-restricted cells)" in html

@@ -338,7 +338,7 @@ def test_number_claims_not_comparable_at_mini_scale():
     for cid in (1, 2, 5):
         r = results[cid]["run"]
         assert r["status"] == C.NOT_CHECKABLE
-        assert "mini-e5-L12 (mini scale), not XLM-R Large" in r["reason"]
+        assert "mini-e5-L12, profile mini, not XLM-R Large" in r["reason"]
     # the run's own values are still shown
     assert "squad_v1 +8.0" in results[1]["run"]["compared"]
 

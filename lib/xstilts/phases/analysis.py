@@ -298,7 +298,6 @@ def run_context(p: AnalysisRunParams, scores: pd.DataFrame) -> dict:
     return {
         "base_model": names.get(main, main),
         "profile": p.profile,
-        "scale": p.profile if p.profile in ("mini", "smoke") else "full",
         "phases": phases,
         "n_intermediate_tasks": len(tasks),
         "intermediate_tasks": tasks,
