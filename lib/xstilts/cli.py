@@ -7,6 +7,7 @@ the reason and the elapsed time.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -174,6 +175,18 @@ def status(profile_name: str) -> int:
     return 0
 
 
+def _paper_sources_version() -> str:
+    """Hash of the paper's own sources (templates, bibliography), not its build folders.
+
+    Part of the paper's up-to-date key: an edited template must rebuild the PDF even when
+    the analysis and ``lib/`` are unchanged.
+    """
+    h = hashlib.sha256()
+    for f in sorted(p for p in paths.PAPER.iterdir() if p.is_file()):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _stamp_ok(stamp: Path, key: str, output: Path) -> bool:
     return output.exists() and stamp.exists() and io.read_json(stamp).get("key") == key
 
@@ -201,6 +214,7 @@ def publish(analysis: runs.Run, with_paper: bool = True) -> None:
     t0 = time.time()
     pdf = paths.paper_build() / "paper.pdf"
     pstamp = paths.paper_build() / ".stamp.json"
+    key = f"{key}:{_paper_sources_version()}"
     if _stamp_ok(pstamp, key, pdf):
         print(f"{'paper':<12} {'paper.pdf':<48} {'skipped':<8} {0.0:7.1f}s  up to date")
         return

@@ -140,3 +140,17 @@ def test_pdf_words_follow_the_data(built):
     # fixture: retrieval gains are +2 (mnli) and -1 (squad_v1): mixed signs
     assert "the settings disagree in sign" in flat
     assert "shows the paper's headline effect" not in flat
+
+
+def test_editing_a_paper_template_changes_the_paper_key(tmp_path, monkeypatch):
+    """The PDF's up-to-date key covers paper/*.j2: a template edit alone must rebuild it."""
+    from xstilts import cli, paths
+
+    (tmp_path / "main.tex.j2").write_text("a")
+    (tmp_path / "build").mkdir()  # build output is not a source
+    monkeypatch.setattr(paths, "PAPER", tmp_path)
+    before = cli._paper_sources_version()
+    (tmp_path / "build" / "paper.pdf").write_text("pdf")
+    assert cli._paper_sources_version() == before
+    (tmp_path / "main.tex.j2").write_text("b")
+    assert cli._paper_sources_version() != before
