@@ -250,7 +250,8 @@ class TargetSpec:
     restrict: dict = _help(
         "run a task only for some cells, task -> {models: [labels], settings: [...], "
         "modes: [...], seeds: [...]}, e.g. {udpos: {models: [largest], seeds: [0]}} to fit a "
-        "time budget (`largest`: the last entry of `models:`); the baseline (setting none) is kept for every model and seed kept. "
+        "time budget (`largest`: the last entry of `models:`); the baseline (setting none) "
+        "is kept for every model and seed kept. "
         "Fewer than 3 seeds: the analysis claims no direction for that cell",
         factory=dict,
     )
@@ -501,6 +502,7 @@ def validate(p: Profile, src: str) -> Profile:
     _check_overrides(
         p.intermediate.train, p.intermediate.per_mode, list(MODES), "intermediate.per_mode", src
     )
+    _resolve_largest(p)  # before the check: `largest` is an alias, not a label
     _check_restrict(p, src)
     _check_real_test_sets(p, src)
     _check_real_split(p, src)
@@ -585,7 +587,6 @@ def _resolve_largest(p: Profile) -> None:
 
 
 def _check_restrict(p: Profile, src: str) -> None:
-    _resolve_largest(p)
     labels = [m.label or m.name for m in p.models]
     inter = [*p.intermediate.tasks] + (["multitask"] if p.intermediate.multitask else [])
     modes, seeds = list(p.intermediate.modes), list(p.seeds)
