@@ -3,7 +3,8 @@
 Two data files hold every fact (``resources/published.yaml``, ``resources/claims.yaml``);
 :mod:`xstilts.published` loads the first and turns the paper's tables into the same long
 format as this package's results; this module loads and validates the claims and checks
-each one against (a) the published numbers and (b) one run's results. Statuses are decided here, by code, from a predicate spec per claim:
+each one against (a) the published numbers and (b) one run's results. Statuses are decided
+here, by code, from a predicate spec per claim:
 
 - ``number``: a claimed gain compared with a published or run value within a tolerance.
 - ``sign_pattern``: the sign of per-(setting, mode, task) gains over the baseline.
