@@ -20,6 +20,10 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# jupyterlab -> jupyter_events -> jsonschema[format-nongpl] brings rfc3987-syntax, which
+	@# compiles 38 lark grammars whenever jsonschema is imported: 2.5 s in every process that
+	@# imports nbformat (each invoke call, each sweep worker). Nothing here checks RFC 3987 IRIs.
+	$(PY) -m pip uninstall -y -q --disable-pip-version-check rfc3987-syntax lark
 	@touch $@
 
 $(PKG_DIR)/.downloaded: requirements-data.txt

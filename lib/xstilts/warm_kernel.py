@@ -11,8 +11,11 @@ Isolation between runs: before each notebook the kernel's user namespace is clea
 stay loaded, which is the point. Every run seeds its own RNGs and sets its own thread
 count (``phases.common.setup``), so results do not depend on what ran before in the same
 kernel; the slow determinism test compares a warm-kernel sweep with a fresh-kernel one.
-A kernel that died is replaced, and each kernel is retired after ``MAX_RUNS_PER_KERNEL``
-runs to bound whatever a library may leak.
+A kernel that died is replaced. A kernel is retired when its resident memory passes
+``MAX_KERNEL_RSS_BYTES`` (whatever a library may leak is bounded by memory, which is what a
+leak costs), or after ``MAX_RUNS_PER_KERNEL`` runs. Retiring is not free: a new kernel
+imports torch, transformers and the phase modules again, 10 to 15 s on 2 cores, which
+retiring every 40 runs made a tenth of the rehearsal's 1,346 tiny runs.
 
 ``XSTILTS_FRESH_KERNELS=1`` switches reuse off (one fresh kernel per run, as papermill
 does by default), e.g. to rule reuse out when debugging a run.
@@ -25,13 +28,22 @@ import multiprocessing.util
 import os
 
 from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
+from papermill.engines import (
+    NBClientEngine,
+    NotebookExecutionManager,
+    catch_nb_assignment,
+    papermill_engines,
+)
 
 from xstilts import paths
 
 ENGINE_NAME = "xstilts-warm"
 FRESH_ENV = "XSTILTS_FRESH_KERNELS"
-MAX_RUNS_PER_KERNEL = 40
+MAX_RUNS_PER_KERNEL = 1000
+MAX_KERNEL_RSS_BYTES = 6 * 2**30  # a quarter of the 24 GiB machine; e5-L12 runs use ~2
+# papermill writes the whole executed notebook at the start and end of every cell: 20
+# writes of 6 ms per run, a third of the fixed cost of a tiny run on a warm kernel.
+SAVE_EVERY_S = 5.0
 
 # Executed silently before each notebook. `%reset -f` drops the previous run's variables
 # (models, data, tensors) and runs a full gc.collect() itself. gc.freeze() then moves what
@@ -56,7 +68,9 @@ class _WarmKernel:
         from jupyter_client.utils import run_sync
 
         if self.km is not None and (
-            self.runs >= MAX_RUNS_PER_KERNEL or not run_sync(self.km.is_alive)()
+            self.runs >= MAX_RUNS_PER_KERNEL
+            or kernel_rss(self.km) > MAX_KERNEL_RSS_BYTES
+            or not run_sync(self.km.is_alive)()
         ):
             self.shutdown()
         if self.km is None:
@@ -82,6 +96,17 @@ class _WarmKernel:
             pass
 
 
+def kernel_rss(km) -> int:
+    """Resident memory of ``km``'s kernel process in bytes (0 when it cannot be read)."""
+    import psutil
+
+    pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
+    try:
+        return psutil.Process(pid).memory_info().rss if pid else 0
+    except psutil.Error:  # gone: is_alive replaces it
+        return 0
+
+
 _WARM = _WarmKernel()
 atexit.register(_WARM.shutdown)
 
@@ -101,8 +126,47 @@ class _ResettingClient(PapermillNotebookClient):
         return super().papermill_execute_cells()
 
 
+class _ThrottledSaves(NotebookExecutionManager):
+    """The papermill execution manager, writing the partial notebook every few seconds at most.
+
+    The first and the final write always happen (``notebook_complete`` runs on failure too,
+    so a failed run's notebook still shows its traceback); between them, a cell boundary
+    writes only when ``SAVE_EVERY_S`` passed since the last write. A long cell still has
+    papermill's own output-driven autosave.
+    """
+
+    forced = True  # until notebook_start has written once
+
+    @catch_nb_assignment
+    def save(self, **kwargs):
+        if self.forced or (self.now() - self.last_save_time).total_seconds() >= SAVE_EVERY_S:
+            super().save(**kwargs)
+            self.forced = False
+
+    def notebook_complete(self, **kwargs):
+        self.forced = True
+        super().notebook_complete(**kwargs)
+
+
 class WarmKernelEngine(NBClientEngine):
     """papermill engine that executes on this process's warm kernel."""
+
+    @classmethod
+    def execute_notebook(
+        cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False, **kwargs
+    ):
+        """The same as papermill's ``Engine.execute_notebook``, with ``_ThrottledSaves``."""
+        kwargs.pop("autosave_cell_every", None)
+        nb_man = _ThrottledSaves(
+            nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output
+        )
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
 
     @classmethod
     def execute_managed_notebook(

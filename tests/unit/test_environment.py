@@ -30,3 +30,11 @@ def test_torch_pinned_with_everything_that_needs_it():
     assert req["torch"] == "2.13.0"
     assert {"accelerate", "transformers"} <= set(req)
     assert all(v for v in req.values())  # every line pinned with ==
+
+
+def test_no_rfc3987_grammar_compiled_at_nbformat_import():
+    # `make setup` uninstalls rfc3987-syntax (Makefile): with it, importing nbformat
+    # (jsonschema) compiles 38 lark grammars, 2.5 s in every invoke call and sweep worker.
+    import importlib.util
+
+    assert importlib.util.find_spec("rfc3987_syntax") is None

@@ -107,3 +107,31 @@ def test_a_pool_worker_stops_its_kernel_when_it_exits(tmp_path, notebooks):
     while _pid_alive(pid) and time.time() < deadline:
         time.sleep(0.2)
     assert not _pid_alive(pid)
+
+
+def test_kernels_are_retired_past_the_memory_bound(tmp_path, notebooks, monkeypatch):
+    _, second = notebooks
+    a = _run(second, tmp_path, tmp_path / "a.json")
+    assert warm_kernel.kernel_rss(warm_kernel._WARM.km) > 10 * 2**20  # a live kernel is read
+    monkeypatch.setattr(warm_kernel, "MAX_KERNEL_RSS_BYTES", 10 * 2**20)
+    b = _run(second, tmp_path, tmp_path / "b.json")
+    assert b["pid"] != a["pid"]
+
+
+def test_partial_notebook_writes_are_throttled_but_the_last_one_is_kept(
+    tmp_path, notebooks, monkeypatch
+):
+    # A failing run's notebook must still carry its traceback (the final write is forced);
+    # quick cells between the first and the last write are not written one by one.
+    _, second = notebooks
+    writes = []
+    real_write = papermill.iorw.write_ipynb
+    monkeypatch.setattr(
+        papermill.engines, "write_ipynb", lambda nb, path: writes.append(1) or real_write(nb, path)
+    )
+    failing = _notebook(tmp_path / "failing.ipynb", "a = 1", "b = 2", "c = 3", "1 / 0")
+    with pytest.raises(papermill.PapermillExecutionError):
+        _run(failing, tmp_path, tmp_path / "unused.json")
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    assert "ZeroDivisionError" in json.dumps(executed.cells[-1].outputs)
+    assert 2 <= len(writes) <= 3  # papermill alone writes 2 x 5 cells + 2

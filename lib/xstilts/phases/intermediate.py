@@ -253,9 +253,11 @@ def evaluate(s: Setup, result: TrainResult, p: IntermediateRunParams) -> dict:
     return {"best_dev": result.best_dev, "best_step": result.best_step, "dev_at_best": final}
 
 
-def plot(result: TrainResult, evaluation: dict):
-    """Loss trace and dev curves (``common.plot_training``)."""
-    return common.plot_training(result)
+def plot(result: TrainResult, evaluation: dict) -> None:
+    """Show the loss trace and dev curves (``common.plot_training``)."""
+    fig = common.plot_training(result)
+    if fig is not None:
+        common.show_figure(fig)
 
 
 def write_results(s: Setup, result: TrainResult, evaluation: dict, p: IntermediateRunParams):

@@ -375,7 +375,7 @@ def _summarise(found: dict) -> dict:
     }
 
 
-def show(evaluation: dict, result: TrainResult | None = None):
+def show(evaluation: dict, result: TrainResult | None = None) -> None:
     """Summary table, training curves (trained tasks), per-language table and bar chart."""
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -390,8 +390,7 @@ def show(evaluation: dict, result: TrainResult | None = None):
     display(pd.DataFrame({"value": summary}).astype(str))
     curves = common.plot_training(result)
     if curves is not None:  # shown here, above the table, not with the bars at the cell's end
-        display(curves)
-        plt.close(curves)
+        common.show_figure(curves)
     table = pd.DataFrame({**evaluation["per_language"], **evaluation["real_test_sets"]}).T
     display(table.round(2))
     if evaluation.get("dev_per_language"):
@@ -412,8 +411,7 @@ def show(evaluation: dict, result: TrainResult | None = None):
     ax.set(
         ylabel="score (XTREME metric)", title=f"average {evaluation['average'].get('score', 0):.1f}"
     )
-    fig.tight_layout()
-    return fig
+    common.show_figure(fig)
 
 
 def write_results(s: Setup, result: TrainResult | None, evaluation: dict, p: TargetRunParams):
