@@ -16,6 +16,9 @@ matmul peak measured in the same run (``bench_flops``). Writes to ``bench/``:
   - ``throughput_by_model`` feeds the cost estimate of ``invoke plan``.
 - ``inference.json`` / ``inference.md``: embedding sentences for retrieval
   (``bench_inference``), ours vs bare vs ``Trainer.predict``, 12-layer mini encoder.
+- ``profile.json`` / ``profile.md``: where one training step of the 12-layer mini encoder
+  at sequence 40, batch 16 spends its time, by operator kind (``bench_profile``), at
+  fp32 and at the bench precision: what limits the utilisation above.
 - ``retrieval.json`` / ``retrieval.md``: chunked top-k vs bare matmul + top-k on the same
   vectors (sentences/s and the ratio).
 """
@@ -106,6 +109,24 @@ def inference(precision: str, peaks: dict, model: str = "mini-e5-L12") -> dict:
     return bench_inference.run_inference_benchmark(
         model, sentences, precision, peak=peaks[precision]
     )
+
+
+def step_profile(precision: str, model: str = "mini-e5-L12") -> dict:
+    """Operator-kind breakdown of one training step, fp32 and ``precision``."""
+    from xstilts import bench_profile
+
+    pairs = _long_pairs(64)
+    result = {
+        p: bench_profile.profile_bench_model(model, pairs, p)
+        for p in dict.fromkeys(("fp32", precision))
+    }
+    lines = ["# Where a training step's time goes (`invoke bench`)", ""]
+    for p, r in result.items():
+        title = f"{model}, sequence {r['max_seq_len']}, batch {r['batch_size']}, {p}"
+        lines += bench_profile.markdown(r, title)
+    io.atomic_write_json(BENCH / "profile.json", result)
+    io.atomic_write_text(BENCH / "profile.md", "\n".join(lines))
+    return result
 
 
 def retrieval_bench(n: int = 10000, d: int = 384) -> dict:
@@ -223,6 +244,8 @@ def main() -> int:
     result["scale_rung"] = scale_rung(peaks)
     _write_training(result, precision)
     result["torch_compile"] = compile_trial(precision)
+    step_profile(precision)
+    print((BENCH / "profile.md").read_text())
     _rescore(result, inf, peaks)
     _write_training(result, precision)
     io.atomic_write_json(BENCH / "inference.json", inf)

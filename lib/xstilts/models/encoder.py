@@ -257,8 +257,13 @@ def _quiet_load(truncating: bool) -> Iterator[None]:
 # checkpoint copies its tokenizer files, so every run folder holds the same 17 MB
 # tokenizer.json; parsing it took about 0.6 s a run (py-spy, e5, 2 cores), and a warm
 # kernel runs dozens of runs. Keyed by content, never by path: equal bytes, equal tokenizer.
+# The saved bytes also carry the backend's last truncation setting, so one architecture has
+# two or three variants; the rehearsal's three architectures made six, and a cache of four
+# parsed a tokenizer at almost every run.
 _TOKENIZERS: dict[str, object] = {}
-_TOKENIZERS_MAX = 4
+_TOKENIZERS_MAX = 12
+# Digests by the files' (path, size, mtime): hashing a 17 MB tokenizer.json costs ~0.1 s.
+_DIGESTS: dict[tuple, str] = {}
 _TOKENIZER_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
@@ -270,6 +275,15 @@ _TOKENIZER_FILES = (
 
 
 def _tokenizer_digest(folder: Path) -> str:
+    files = [Path(folder) / n for n in ("config.json", *_TOKENIZER_FILES)]
+    stamp = tuple((str(f.resolve()), st.st_size, st.st_mtime_ns) for f in files if f.is_file()
+                  for st in [f.stat()])  # fmt: skip
+    if stamp not in _DIGESTS:
+        _DIGESTS[stamp] = _hash_tokenizer_files(folder)
+    return _DIGESTS[stamp]
+
+
+def _hash_tokenizer_files(folder: Path) -> str:
     import hashlib
 
     h = hashlib.sha256()
